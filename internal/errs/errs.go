@@ -13,13 +13,13 @@ type Kind int
 
 // The kinds of error Khiên distinguishes.
 const (
-	Internal   Kind = iota // default: log it, show "internal error"
-	Invalid                // the caller sent something wrong
-	NotFound               // the named thing does not exist
-	Conflict               // the thing exists already or was changed meanwhile
-	Forbidden              // authenticated but not allowed here
-	OutOfScope             // the target is not authorized for active scanning
-	Unauthenticated        // no or bad credentials
+	Internal        Kind = iota // default: log it, show "internal error"
+	Invalid                     // the caller sent something wrong
+	NotFound                    // the named thing does not exist
+	Conflict                    // the thing exists already or was changed meanwhile
+	Forbidden                   // authenticated but not allowed here
+	OutOfScope                  // the target is not authorized for active scanning
+	Unauthenticated             // no or bad credentials
 )
 
 var kindNames = [...]string{"internal", "invalid", "not_found", "conflict", "forbidden", "out_of_scope", "unauthenticated"}
