@@ -1,0 +1,262 @@
+// Package vulncheck is the known-exploited-vulnerability family: it reads the software and
+// version a host discloses (HTTP Server and X-Powered-By headers, SSH, FTP and SMTP banners),
+// looks them up in the offline feeds of package vuln, and marks a match known-exploited when
+// the CISA KEV catalog lists one of its CVEs.
+//
+// A version match is "version-inferred": distributions backport fixes without changing the
+// version they show. Where a safe probe for the flaw exists (a confirmer), the family runs it
+// and labels the match "confirmed" when the flaw is observed. The family is active: banner
+// grabbing on service ports and confirmers go beyond what a visitor does, so it needs a
+// verified resource.
+package vulncheck
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/vuln"
+)
+
+// Options sets the ports looked at; zero values take the standard ones.
+type Options struct {
+	HTTPPort, HTTPSPort int
+	BannerPorts         map[string]int // "ssh", "ftp", "smtp" → port; absent: 22, 21, 25
+}
+
+func (o Options) withDefaults() Options {
+	if o.HTTPPort == 0 {
+		o.HTTPPort = 80
+	}
+	if o.HTTPSPort == 0 {
+		o.HTTPSPort = 443
+	}
+	if o.BannerPorts == nil {
+		o.BannerPorts = map[string]int{"ssh": 22, "ftp": 21, "smtp": 25}
+	}
+	return o
+}
+
+// observation is what the family saw of one resource.
+type observation struct {
+	Software []vuln.Software
+	Matches  []vuln.Match
+	Probed   []string // what was tried: "https://host:443/", "banner ssh 127.0.0.1:22"
+	Errors   []string
+	Reached  bool
+}
+
+// Family returns the family over the feeds in ix (nil: no feeds imported, every lookup is empty).
+func Family(ix *vuln.Index, o Options) check.Family[observation] {
+	o = o.withDefaults()
+	return check.Family[observation]{
+		Name:   "vuln",
+		Active: true,
+		Applies: func(r inventory.Resource) bool {
+			k := r.Kind()
+			return k == inventory.KindDNS || k == inventory.KindURL || k == inventory.KindIP
+		},
+		Observe: func(ctx context.Context, r inventory.Resource, env check.Env) (observation, error) {
+			return observe(ctx, r, env, ix, o)
+		},
+		Checks: []check.Check[observation]{{ID: "vuln.known_exploited", Evaluate: func(ob observation) check.Result { return evaluate(ob, ix) }}},
+	}
+}
+
+// target returns the host name (or address) and the HTTP(S) URLs of a resource.
+func target(r inventory.Resource, o Options) (host string, urls []string) {
+	switch r.Kind() {
+	case inventory.KindURL:
+		u := r.Value()
+		rest := u[strings.Index(u, "://")+3:]
+		hostport, _, _ := strings.Cut(rest, "/")
+		h := hostport
+		if hh, _, err := net.SplitHostPort(hostport); err == nil {
+			h = hh
+		}
+		return strings.Trim(h, "[]"), []string{u}
+	default:
+		host = r.Value()
+		hp := host
+		if strings.Contains(host, ":") {
+			hp = "[" + host + "]"
+		}
+		return host, []string{
+			fmt.Sprintf("https://%s:%d/", hp, o.HTTPSPort),
+			fmt.Sprintf("http://%s:%d/", hp, o.HTTPPort),
+		}
+	}
+}
+
+func observe(ctx context.Context, r inventory.Resource, env check.Env, ix *vuln.Index, o Options) (observation, error) {
+	var ob observation
+	host, urls := target(r, o)
+	client := &http.Client{
+		Timeout: env.Timeout,
+		Transport: &http.Transport{
+			DialContext: env.Dial, Proxy: nil, DisableKeepAlives: true,
+			// Certificate trust is the TLS family's verdict; here only headers matter.
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: host}, //nolint:gosec
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	for _, u := range urls {
+		ob.Probed = append(ob.Probed, u)
+		hdr, err := fetchHeaders(ctx, client, u, env.UserAgent)
+		if err != nil {
+			ob.Errors = append(ob.Errors, err.Error())
+			continue
+		}
+		ob.Reached = true
+		for _, name := range []string{"Server", "X-Powered-By", "X-AspNet-Version"} {
+			for _, v := range hdr.Values(name) {
+				ob.Software = appendNew(ob.Software, vuln.ParseBanner(v, name+" header "+u)...)
+			}
+		}
+	}
+	if r.Kind() != inventory.KindURL {
+		services := []string{"ssh", "ftp", "smtp"}
+		for _, svc := range services {
+			port, ok := o.BannerPorts[svc]
+			if !ok || port == 0 {
+				continue
+			}
+			addr := net.JoinHostPort(host, strconv.Itoa(port))
+			ob.Probed = append(ob.Probed, "banner "+svc+" "+addr)
+			line, err := banner(ctx, env, addr)
+			if err != nil {
+				continue // a closed port is the normal case, not an error of the check
+			}
+			ob.Reached = true
+			ob.Software = appendNew(ob.Software, vuln.ParseBanner(line, svc+" banner "+addr)...)
+		}
+	}
+	if !ob.Reached {
+		return ob, fmt.Errorf("no web server or service banner answered (%s)", strings.Join(ob.Errors, "; "))
+	}
+	for _, s := range ob.Software {
+		for _, m := range ix.Lookup(s) {
+			if c := anyConfirmer(m.CVEs); c != nil && c.confirm(ctx, client, urls[0], env.UserAgent) {
+				m.Confidence = vuln.Confirmed
+			}
+			ob.Matches = append(ob.Matches, m)
+		}
+	}
+	return ob, nil
+}
+
+func appendNew(dst []vuln.Software, src ...vuln.Software) []vuln.Software {
+	for _, s := range src {
+		if !slices.ContainsFunc(dst, func(d vuln.Software) bool { return d.Product == s.Product && d.Version == s.Version }) {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+func fetchHeaders(ctx context.Context, c *http.Client, u, ua string) (http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if ua != "" {
+		req.Header.Set("User-Agent", ua)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.Header, nil
+}
+
+// banner reads the first line a service sends on connect.
+func banner(ctx context.Context, env check.Env, addr string) (string, error) {
+	conn, err := env.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	timeout := env.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	line, err := bufio.NewReader(io.LimitReader(conn, 512)).ReadString('\n')
+	if err != nil && line == "" {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func evaluate(ob observation, ix *vuln.Index) check.Result {
+	nAdv, nKEV := ix.Size()
+	ev := map[string]any{
+		"probed":          ob.Probed,
+		"software":        softwareEvidence(ob.Software),
+		"matches":         matchEvidence(ob.Matches),
+		"feed_advisories": nAdv,
+		"feed_kev":        nKEV,
+	}
+	var kev []vuln.Match
+	for _, m := range ob.Matches {
+		if m.KnownExploited {
+			kev = append(kev, m)
+		}
+	}
+	if len(kev) > 0 {
+		m := kev[0]
+		label := map[vuln.Confidence]string{vuln.Confirmed: "đã xác nhận", vuln.VersionInferred: "suy ra từ phiên bản"}[m.Confidence]
+		ev["confidence"] = string(m.Confidence)
+		return check.Result{Status: check.Fail, Evidence: ev, Reason: check.Text{
+			VI: fmt.Sprintf("%s %s có lỗ hổng %s (%s) nằm trong danh mục lỗ hổng đã bị khai thác (KEV); mức tin cậy: %s.", m.Software.Product, m.Software.Version, m.Advisory, strings.Join(m.CVEs, ", "), label),
+			EN: fmt.Sprintf("%s %s has %s (%s), listed as known exploited (KEV); confidence: %s.", m.Software.Product, m.Software.Version, m.Advisory, strings.Join(m.CVEs, ", "), m.Confidence),
+		}}
+	}
+	if nAdv == 0 {
+		return check.Result{Status: check.Error, Evidence: ev, Reason: check.Text{
+			VI: "Chưa nhập nguồn dữ liệu lỗ hổng (khien feeds import), không thể đối chiếu phiên bản.",
+			EN: "no vulnerability feed has been imported (khien feeds import); versions cannot be matched",
+		}}
+	}
+	if len(ob.Software) == 0 {
+		return check.Result{Status: check.Pass, Evidence: ev, Reason: check.Text{
+			VI: "Không phát hiện phần mềm nào để lộ phiên bản; không có lỗ hổng đã bị khai thác nào được nhận diện.",
+			EN: "no software disclosed a version; no known exploited vulnerability identified",
+		}}
+	}
+	return check.Result{Status: check.Pass, Evidence: ev, Reason: check.Text{
+		VI: fmt.Sprintf("Đã đối chiếu %d phần mềm với %d bản tin lỗ hổng; không có lỗ hổng nào trong danh mục đã bị khai thác (%d lỗ hổng khác được ghi nhận).", len(ob.Software), nAdv, len(ob.Matches)),
+		EN: fmt.Sprintf("%d software versions matched against %d advisories; none is known exploited (%d other advisories recorded)", len(ob.Software), nAdv, len(ob.Matches)),
+	}}
+}
+
+func softwareEvidence(ss []vuln.Software) []map[string]string {
+	out := []map[string]string{}
+	for _, s := range ss {
+		out = append(out, map[string]string{"product": s.Product, "version": s.Version, "source": s.Source, "raw": s.Raw})
+	}
+	return out
+}
+
+func matchEvidence(ms []vuln.Match) []map[string]any {
+	out := []map[string]any{}
+	for _, m := range ms {
+		out = append(out, map[string]any{
+			"advisory": m.Advisory, "cves": m.CVEs, "product": m.Software.Product, "version": m.Software.Version,
+			"known_exploited": m.KnownExploited, "kev_due_date": m.KEVDueDate, "confidence": string(m.Confidence), "summary": m.Summary,
+		})
+	}
+	return out
+}
