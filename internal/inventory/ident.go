@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -35,6 +36,10 @@ var idnaProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transition
 // an *errs.Error of kind Invalid (field "id") saying what is wrong with it.
 func Normalize(id string) (string, error) {
 	id = strings.TrimSpace(id)
+	if !utf8.ValidString(id) {
+		// IDNA would turn the bad bytes into U+FFFD, whose xn-- form it then refuses.
+		return "", errs.Field("id", "%q is not valid UTF-8 text", id)
+	}
 	kind, value, ok := strings.Cut(id, ":")
 	if !ok || kind == "" {
 		return "", errs.Field("id", "%q has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:", id)
@@ -119,7 +124,17 @@ func normalizeName(name string) (string, *errs.Error) {
 	if err != nil {
 		return "", errs.E(errs.Invalid, "not a valid domain name (%v)", err)
 	}
+	// IDNA maps full-width digits and dots to ASCII, so "１.２.３.４" passes the check above
+	// and comes out as an address.
+	if _, err := netip.ParseAddr(ascii); err == nil {
+		return "", errs.E(errs.Invalid, "is the IP address %s written in other characters; write it in ASCII digits", ascii)
+	}
 	ascii = prefix + strings.ToLower(ascii)
+	// No top-level domain is all digits; a name ending in one is a mistyped address
+	// ("999.1.1.1"), which browsers refuse as a host too (WHATWG URL, "ends in a number").
+	if last := ascii[strings.LastIndex(ascii, ".")+1:]; last != "" && strings.Trim(last, "0123456789") == "" {
+		return "", errs.E(errs.Invalid, "ends in the number %s, which no top-level domain is; for an IP address use ip:", last)
+	}
 	if len(ascii) > 253 {
 		return "", errs.E(errs.Invalid, "domain name is %d characters long, more than 253", len(ascii))
 	}
@@ -276,16 +291,16 @@ func unwrapURLError(err error) error {
 
 // normalizeAgentID accepts the ids Khiên's agent enrolls with: lower-case letters, digits, '-', '_', '.'.
 func normalizeAgentID(s string) (string, *errs.Error) {
-	s = strings.ToLower(s)
 	if len(s) > 128 {
 		return "", errs.E(errs.Invalid, "agent id is longer than 128 characters")
 	}
+	// Check before lower-casing: strings.ToLower turns the Kelvin sign (U+212A) into "k".
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
 			return "", errs.E(errs.Invalid, "agent id may hold only letters, digits, '-', '_' and '.'")
 		}
 	}
-	return s, nil
+	return strings.ToLower(s), nil
 }
 
 // normalizeDB accepts a database as a DSN-like URL (postgres://host[:port]/name, mysql://…)
@@ -319,7 +334,9 @@ func normalizeDB(s string) (string, *errs.Error) {
 	if e != nil {
 		return "", e
 	}
-	name := strings.Trim(u.Path, "/")
+	// The escaped path, not u.Path: unescaping "%3F" would give a "?" that the next parse
+	// reads as a query, so a normalized identifier would normalize to something else.
+	name := strings.Trim(u.EscapedPath(), "/")
 	if name == "" {
 		return "", errs.E(errs.Invalid, "database URL names no database (…/name)")
 	}

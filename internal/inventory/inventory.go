@@ -83,25 +83,25 @@ type Person struct {
 
 // Organization is a node of the tree: a ministry, a province, a department, a commune.
 type Organization struct {
-	Code   string // stable unified code, e.g. "HN" or "HN.STTTT"; the key everywhere
-	Name   string
-	Level  Level
-	Parent string // code of the parent; empty for a root
-	Head   Person
+	Code             string // stable unified code, e.g. "HN" or "HN.STTTT"; the key everywhere
+	Name             string
+	Level            Level
+	Parent           string // code of the parent; empty for a root
+	Head             Person
 	Created, Updated time.Time
 }
 
 // System is an information system or database owned by one organization.
 type System struct {
-	ID            string // stable id chosen by the agency or generated, e.g. "hn-cong-dich-vu-cong"
-	Org           string // owner organization code
-	Name          string
-	Purpose       string
-	Level         int // security level 1–5 (Decree 331/2026; Decree 85/2016 levels carry over)
-	LevelApproved bool
-	Stage         Stage
-	DataClasses   []DataClass
-	Operator      string
+	ID               string // stable id chosen by the agency or generated, e.g. "hn-cong-dich-vu-cong"
+	Org              string // owner organization code
+	Name             string
+	Purpose          string
+	Level            int // security level 1–5 (Decree 331/2026; Decree 85/2016 levels carry over)
+	LevelApproved    bool
+	Stage            Stage
+	DataClasses      []DataClass
+	Operator         string
 	Created, Updated time.Time
 }
 
@@ -112,8 +112,8 @@ type Resource struct {
 	Scope       ScopeStatus
 	ScopeReason string // who vouched and why (assigned), or how it was proven (verified)
 	// VerifyToken is the token Khiên issued for the ownership challenge; empty when none is pending.
-	VerifyToken string
-	VerifiedAt  time.Time
+	VerifyToken      string
+	VerifiedAt       time.Time
 	Created, Updated time.Time
 }
 
