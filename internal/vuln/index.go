@@ -40,8 +40,8 @@ type Match struct {
 // Index answers "which advisories affect this product at this version". It is immutable once
 // built and safe for concurrent use.
 type Index struct {
-	byProduct map[string][]entry
-	kev       map[string]KEV
+	byProduct              map[string][]entry
+	kev                    map[string]KEV
 	advisories, kevEntries int
 }
 

@@ -84,6 +84,17 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestAssessmentContract(t *testing.T) {
+	dsn, admin := server(t)
+	storetest.RunAssessment(t, func(t *testing.T) storetest.AssessmentStore {
+		db := openFresh(t, dsn, admin)
+		if _, err := db.Migrate(t.Context()); err != nil {
+			t.Fatalf("Migrate() = %v", err)
+		}
+		return db
+	})
+}
+
 func TestMigrate(t *testing.T) {
 	dsn, admin := server(t)
 	db := openFresh(t, dsn, admin)

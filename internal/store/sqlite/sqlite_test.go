@@ -39,6 +39,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) inventory.Store { return openMigrated(t) })
 }
 
+func TestAssessmentContract(t *testing.T) {
+	storetest.RunAssessment(t, func(t *testing.T) storetest.AssessmentStore { return openMigrated(t) })
+}
+
 // TestPragmas checks the settings every pooled connection must have, on several
 // connections at once.
 func TestPragmas(t *testing.T) {

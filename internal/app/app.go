@@ -1,0 +1,125 @@
+// Package app is the composition root: it opens the store chosen by the DSN, brings its
+// schema up to date and builds every service from explicit dependencies. It is the only
+// package that imports concrete backends; everything else sees interfaces.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/khien-vn/khien/internal/errs"
+	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/store/postgres"
+	"github.com/khien-vn/khien/internal/store/sqlite"
+	"github.com/khien-vn/khien/internal/vuln"
+)
+
+// DefaultDB is where the embedded store lives when no --db or KHIEN_DB is given.
+const DefaultDB = "./khien.db"
+
+// Store is what app needs of a backend beyond the domain stores.
+type Store interface {
+	inventory.Store
+	FeedStore
+	Migrate(ctx context.Context) ([]string, error)
+	SchemaVersion(ctx context.Context) (current, latest int, err error)
+	Close() error
+}
+
+// FeedStore keeps the vulnerability feeds imported offline.
+type FeedStore interface {
+	PutAdvisories(ctx context.Context, source string, advs []vuln.Advisory, now time.Time) (int, error)
+	PutKEV(ctx context.Context, version string, entries []vuln.KEV, now time.Time) (int, error)
+	Feeds(ctx context.Context) ([]vuln.Advisory, []vuln.KEV, error)
+}
+
+// VulnIndex builds the matching index from the stored feeds.
+func VulnIndex(ctx context.Context, st FeedStore) (*vuln.Index, error) {
+	advs, kev, err := st.Feeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return vuln.NewIndex(advs, kev), nil
+}
+
+// Config says which backends to use.
+type Config struct {
+	DB string // file path, sqlite://path, or postgres://…
+}
+
+// App holds the opened backends and the services built on them.
+type App struct {
+	Log       *slog.Logger
+	Store     Store
+	Inventory *inventory.Service
+	Now       func() time.Time
+	// Backend names the kind of store: "sqlite" or "postgres".
+	Backend string
+}
+
+// OpenStore opens the store named by dsn without migrating it.
+func OpenStore(ctx context.Context, dsn string) (Store, string, error) {
+	if dsn == "" {
+		dsn = DefaultDB
+	}
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		db, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, "", fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		return db, "postgres", nil
+	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):
+		scheme, _, _ := strings.Cut(dsn, "://")
+		return nil, "", errs.Field("db", "unknown store %q: use a file path, sqlite://path or postgres://…", scheme+"://")
+	}
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, "", fmt.Errorf("open SQLite store %s: %w", path, err)
+	}
+	return db, "sqlite", nil
+}
+
+// Open opens the store named by cfg.DB, applies pending migrations (they are forward-only and
+// each runs in its own transaction) and builds the services.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	st, backend, err := OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("migrate store: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("schema migrated", "backend", backend, "applied", strings.Join(applied, ","))
+	}
+	now := func() time.Time { return time.Now().UTC() }
+	return &App{
+		Log:       log,
+		Store:     st,
+		Inventory: inventory.NewService(st, now),
+		Now:       now,
+		Backend:   backend,
+	}, nil
+}
+
+// Ready reports whether the store answers and its schema is current.
+func (a *App) Ready(ctx context.Context) error {
+	cur, latest, err := a.Store.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if cur != latest {
+		return fmt.Errorf("store schema is at version %d, this binary needs %d: run khien migrate", cur, latest)
+	}
+	return nil
+}
+
+// Close releases the backends.
+func (a *App) Close() error { return a.Store.Close() }

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/khien-vn/khien/internal/app"
+	"github.com/khien-vn/khien/internal/demo"
+	"github.com/khien-vn/khien/internal/errs"
+	"github.com/khien-vn/khien/internal/inventory"
+)
+
+// demoDB is the demo's own store, kept apart from a real ./khien.db.
+const demoDB = "./khien-demo.db"
+
+func runDemo(ctx context.Context, env Env, g globals, args []string) error {
+	if g.db == app.DefaultDB && env.Getenv("KHIEN_DB") == "" {
+		g.db = demoDB
+	}
+	fs := newFlags(env, &g, "demo", "[--db DSN] [--listen ADDR] [--no-serve]",
+		"Create (or reuse) a demo store holding a sample province — its People's Committee, departments,\n"+
+			"districts, communes, systems at every security level and stage, and their resources — print it,\n"+
+			"and serve it. Everything lives under the reserved .test domain; nothing leaves this machine.")
+	listen := fs.String("listen", listenFlag(env), "address to serve on (env KHIEN_LISTEN)")
+	noServe := fs.Bool("no-serve", false, "create and print the sample, then exit")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageErr(env, fs, "demo takes no arguments")
+	}
+	log := textLogger(env.Stderr)
+	a, err := openApp(ctx, g, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	created, err := seedDemo(ctx, a)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(env.Stdout, "Đã tạo dữ liệu mẫu / created the sample in %s\n\n", redactDSN(g.db))
+	} else {
+		fmt.Fprintf(env.Stdout, "Dùng lại dữ liệu mẫu / reusing the sample in %s\n\n", redactDSN(g.db))
+	}
+	if err := printInventory(ctx, env.Stdout, a.Inventory); err != nil {
+		return err
+	}
+	if *noServe {
+		return nil
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another with --listen)", *listen, err)
+	}
+	fmt.Fprintf(env.Stdout, "\nMở / open http://%s/api/v1/organizations — Ctrl+C để dừng / to stop\n", ln.Addr())
+	return serveApp(ctx, env, a, ln)
+}
+
+// seedDemo writes the sample unless the demo province exists already.
+func seedDemo(ctx context.Context, a *app.App) (bool, error) {
+	_, err := a.Inventory.Org(ctx, demo.Root)
+	switch {
+	case err == nil:
+		return false, nil
+	case !errs.Is(err, errs.NotFound):
+		return false, err
+	}
+	if err := a.Inventory.ApplyInventory(ctx, demo.Inventory()); err != nil {
+		return false, fmt.Errorf("seed demo: %w", err)
+	}
+	return true, nil
+}
+
+// printInventory prints the organization tree with each organization's systems.
+func printInventory(ctx context.Context, w io.Writer, svc *inventory.Service) error {
+	inv, err := svc.Store().Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	children := map[string][]inventory.Organization{}
+	for _, o := range inv.Orgs {
+		children[o.Parent] = append(children[o.Parent], o)
+	}
+	systems := map[string][]inventory.System{}
+	for _, s := range inv.Systems {
+		systems[s.Org] = append(systems[s.Org], s)
+	}
+	resources := map[string]int{}
+	for _, r := range inv.Resources {
+		resources[r.System]++
+	}
+	var walk func(parent string, depth int)
+	walk = func(parent string, depth int) {
+		for _, o := range children[parent] {
+			ind := strings.Repeat("  ", depth)
+			fmt.Fprintf(w, "%s%-10s %s [%s] — %s, %s\n", ind, o.Code, o.Name, o.Level, o.Head.Name, o.Head.Title)
+			for _, s := range systems[o.Code] {
+				fmt.Fprintf(w, "%s    · %-20s cấp độ %d, %-9s %2d tài nguyên  %s\n", ind, s.ID, s.Level, s.Stage, resources[s.ID], s.Name)
+			}
+			walk(o.Code, depth+1)
+		}
+	}
+	walk("", 0)
+	fmt.Fprintf(w, "\n%d tổ chức / organizations, %d hệ thống / systems, %d tài nguyên / resources\n", len(inv.Orgs), len(inv.Systems), len(inv.Resources))
+	return nil
+}
