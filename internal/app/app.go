@@ -58,6 +58,8 @@ type App struct {
 	Now       func() time.Time
 	// Backend names the kind of store: "sqlite" or "postgres".
 	Backend string
+	// Prover checks ownership challenges; set by commands that talk to the network.
+	Prover inventory.Prover
 }
 
 // OpenStore opens the store named by dsn without migrating it.

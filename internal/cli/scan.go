@@ -26,16 +26,14 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 		"Assess targets (a domain name, URL, IP address or unified identifier) with every applicable check.\n"+
 			"Each target must be a resource of the inventory (--db) whose scope allows it: assigned for\n"+
 			"passive checks, verified for active probes. Exit 0: no failure at or above --fail-on; 1: failures.")
-	resolver := fs.String("resolver", env.Getenv("KHIEN_RESOLVER"), "DNS resolver host:port used for every lookup and connection (env KHIEN_RESOLVER)")
 	caFile := fs.String("ca-file", "", "PEM file of trusted root certificates (default: the system's)")
 	format := fs.String("format", "table", "output: table, json or sarif")
 	lang := fs.String("lang", "vi", "language of the table: vi or en")
 	concurrency := fs.Int("concurrency", 64, "targets assessed at once")
 	rate := fs.Float64("rate", 50, "new connections per second to one IP address (down to 1 for fragile hosts)")
 	conns := fs.Int("conns", 6, "connections open at once to one IP address")
-	timeout := fs.Duration("timeout", 5*time.Second, "timeout of each network operation")
 	failOn := fs.String("fail-on", "high", "exit 1 when a check fails at or above this severity: critical, high, medium, low, info")
-	fence := fs.String("fence", env.Getenv("KHIEN_NET_FENCE"), "networks packets may go to at all, CIDRs or \"loopback\" (env KHIEN_NET_FENCE; empty: public addresses)")
+	nf := netFlags(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,10 +46,10 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	if sev := check.Severity(*failOn); sev.Rank() < 0 {
 		return usageErr(env, fs, "--fail-on must be critical, high, medium, low or info, got %q", *failOn)
 	}
-	if *concurrency < 1 || *conns < 1 || *rate <= 0 || *timeout <= 0 {
-		return usageErr(env, fs, "--concurrency, --conns, --rate and --timeout must be positive")
+	if *concurrency < 1 || *conns < 1 || *rate <= 0 {
+		return usageErr(env, fs, "--concurrency, --conns and --rate must be positive")
 	}
-	fenceNets, err := scope.ParseFence(*fence)
+	guard, err := nf.guard()
 	if err != nil {
 		return err
 	}
@@ -98,9 +96,9 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	}
 
 	scanner := &assess.Scanner{
-		Guard:       scope.New(fenceNets, *resolver, *timeout).WithBudget(scope.NewBudget(*conns, *rate)),
+		Guard:       guard.WithBudget(scope.NewBudget(*conns, *rate)),
 		Families:    app.Families(app.FamilyOptions{}),
-		Env:         check.Env{Now: time.Now, Timeout: *timeout, Roots: roots, UserAgent: UserAgent},
+		Env:         check.Env{Now: time.Now, Timeout: *nf.timeout, Roots: roots, UserAgent: UserAgent},
 		Concurrency: *concurrency,
 	}
 	out := report.Scan{Catalog: cat, Started: time.Now(), Targets: len(resources), Version: env.Version}

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/khien-vn/khien/internal/app"
+	"github.com/khien-vn/khien/internal/scope"
 	"github.com/khien-vn/khien/internal/web"
 )
 
@@ -21,6 +24,7 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		"Serve the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics.\n"+
 			"Pending schema migrations are applied at start. SIGINT or SIGTERM shuts down gracefully.")
 	listen := fs.String("listen", listenFlag(env), "address to listen on (env KHIEN_LISTEN)")
+	net := netFlags(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -28,12 +32,17 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		return usageErr(env, fs, "serve takes no arguments")
 	}
 	log := jsonLogger(env.Stderr)
+	guard, err := net.guard()
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, g, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", *listen)
+	a.Prover = &scope.Prover{Guard: guard, UserAgent: UserAgent}
+	ln, err := netListen(*listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
@@ -49,6 +58,37 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 		Now:       a.Now,
 		Version:   env.Version,
 		Ready:     a.Ready,
+		Prover:    a.Prover,
 	})
 	return web.ServeListener(ctx, a.Log, ln, h)
+}
+
+// netListen is net.Listen on TCP; a variable name "net" is taken by the flags in callers.
+func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// networkFlags are the flags of every command that sends packets: which resolver answers
+// every lookup, and which networks packets may go to at all.
+type networkFlags struct {
+	resolver *string
+	fence    *string
+	timeout  *time.Duration
+}
+
+func netFlags(env Env, fs *flag.FlagSet) networkFlags {
+	return networkFlags{
+		resolver: fs.String("resolver", env.Getenv("KHIEN_RESOLVER"), "DNS resolver host:port used for every lookup and connection (env KHIEN_RESOLVER)"),
+		fence:    fs.String("fence", env.Getenv("KHIEN_NET_FENCE"), "networks packets may go to at all, CIDRs or \"loopback\" (env KHIEN_NET_FENCE; empty: public addresses)"),
+		timeout:  fs.Duration("timeout", 5*time.Second, "timeout of each network operation"),
+	}
+}
+
+func (n networkFlags) guard() (*scope.Guard, error) {
+	fence, err := scope.ParseFence(*n.fence)
+	if err != nil {
+		return nil, err
+	}
+	if *n.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive")
+	}
+	return scope.New(fence, *n.resolver, *n.timeout), nil
 }
