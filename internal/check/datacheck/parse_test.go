@@ -1,0 +1,188 @@
+package datacheck
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRobotsRules(t *testing.T) {
+	const txt = `# comment
+User-agent: googlebot
+Disallow: /
+
+User-agent: *
+Disallow: /private/
+Disallow: /*.csv$
+Allow: /private/public.html
+Disallow: /search?q=
+Disallow: /tin-tức/
+Disallow:
+
+User-agent: Khien
+User-agent: other
+Disallow: /admin   # trailing comment
+Allow: /admin/help
+Sitemap: https://portal.example/sitemap.xml
+`
+	tests := []struct {
+		agent, path string
+		want        bool
+	}{
+		{"somebot", "/", true},
+		{"somebot", "/private/x.html", false},
+		{"somebot", "/private/public.html", true},
+		{"somebot", "/data/list.csv", false},
+		{"somebot", "/data/list.csv?x=1", true},
+		{"somebot", "/search?q=abc", false},
+		{"somebot", "/search", true},
+		{"somebot", (&url.URL{Path: "/tin-tức/a.html"}).RequestURI(), false},
+		{"somebot", "/robots.txt", true},
+		{"khien", "/private/x.html", true}, // its own group replaces *
+		{"khien", "/admin", false},
+		{"khien", "/admin/users", false},
+		{"khien", "/admin/help", true},
+		{"googlebot", "/anything", false},
+	}
+	for _, tt := range tests {
+		if got := parseRobots([]byte(txt), tt.agent).allowed(tt.path); got != tt.want {
+			t.Errorf("robots for %s: allowed(%q) = %v, want %v", tt.agent, tt.path, got, tt.want)
+		}
+	}
+	if got := agentToken("Khien/1.0 (+https://khien.example)"); got != "khien" {
+		t.Errorf("agentToken = %q", got)
+	}
+	if (robots{}).allowed("/x") != true || (robots{disallow: true}).allowed("/x") != false {
+		t.Error("zero robots must allow, disallow must refuse")
+	}
+}
+
+func TestRobotsMatch(t *testing.T) {
+	tests := []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"/", "/x", true},
+		{"/a", "/abc", true},
+		{"/a$", "/abc", false},
+		{"/a$", "/a", true},
+		{"/*.php", "/x/index.php?id=1", true},
+		{"/*.php$", "/x/index.php?id=1", false},
+		{"/*.php$", "/x/index.php", true},
+		{"/a*b*c", "/a1b2c3", true},
+		{"/a*b*c$", "/a1b2c3", false},
+		{"*", "/anything", true},
+	}
+	for _, tt := range tests {
+		if got := robotsMatch(tt.pattern, tt.path); got != tt.want {
+			t.Errorf("robotsMatch(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestExtractHTML(t *testing.T) {
+	base, _ := url.Parse("https://portal.example/tin-tuc/bai.html")
+	tests := []struct {
+		name, html string
+		text       string
+		links      []string
+	}{
+		{"blocks and cells",
+			"<h1>Tiêu đề</h1><p>Đoạn   một\n dòng</p><table><tr><th>A</th><th>B</th></tr><tr><td>1</td><td>2</td></tr></table>",
+			"Tiêu đề\nĐoạn một dòng\nA\tB\n1\t2\n", nil},
+		{"scripts and styles dropped",
+			"<p>x</p><script>var id='001099000000';</script><style>.a{}</style><noscript>y</noscript><p>z</p>",
+			"x\nz\n", nil},
+		{"entities decoded", "<p>M&#7852;T &amp; T&Ocirc;I</p>", "MẬT & TÔI\n", nil},
+		{"pre keeps lines", "<pre>a\n  b</pre>", "a\n  b\n", nil},
+		{"stamp in a div", "<div class=stamp>TUYỆT MẬT</div><p>Số: 15</p>", "TUYỆT MẬT\nSố: 15\n", nil},
+		{"links resolved",
+			`<a href="/a">1</a><a href="b.html#x">2</a><a href="https://other.example/">3</a><a href=" mailto:x@y ">4</a>`,
+			"1234\n", []string{"https://portal.example/a", "https://portal.example/tin-tuc/b.html#x", "https://other.example/", "mailto:x@y"}},
+		{"base href", `<base href="https://portal.example/goc/"><a href="c">c</a>`,
+			"c\n", []string{"https://portal.example/goc/c"}},
+		{"broken html", "<p>a<td>b</p><div", "a\tb\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, links := extractHTML([]byte(tt.html), base)
+			if string(text) != tt.text {
+				t.Errorf("text = %q, want %q", text, tt.text)
+			}
+			var got []string
+			for _, l := range links {
+				got = append(got, l.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tt.links, " ") {
+				t.Errorf("links = %q, want %q", got, tt.links)
+			}
+		})
+	}
+}
+
+func TestBodyKind(t *testing.T) {
+	tests := []struct {
+		ct, path string
+		want     kind
+	}{
+		{"text/html; charset=utf-8", "/", kindHTML},
+		{"application/xhtml+xml", "/", kindHTML},
+		{"text/plain", "/", kindText},
+		{"text/csv", "/x", kindText},
+		{"application/json", "/api", kindText},
+		{"application/octet-stream", "/ds.csv", kindText},
+		{"", "/notes.TXT", kindText},
+		{"application/octet-stream", "/x.bin", kindNone},
+		{"image/png", "/a.png", kindNone},
+		{"application/pdf", "/a.pdf", kindNone},
+	}
+	for _, tt := range tests {
+		if got := bodyKind(tt.ct, tt.path); got != tt.want {
+			t.Errorf("bodyKind(%q, %q) = %v, want %v", tt.ct, tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestDecode(t *testing.T) {
+	// "Mật" in windows-1258: M, a with dot below is not one byte there, so use "Mât" (â = E2).
+	if got := string(decodeText([]byte("M\xe2t"), "text/plain; charset=windows-1258")); got != "Mât" {
+		t.Errorf("decodeText windows-1258 = %q", got)
+	}
+	if got := string(decodeHTML([]byte(`<meta charset="windows-1258"><p>M`+"\xe2"+`t</p>`), "text/html")); !strings.Contains(got, "Mât") {
+		t.Errorf("decodeHTML = %q", got)
+	}
+	if got := string(decodeText([]byte("\xef\xbb\xbfMẬT"), "text/plain")); got != "MẬT" {
+		t.Errorf("decodeText BOM = %q", got)
+	}
+}
+
+func FuzzParseRobots(f *testing.F) {
+	f.Add([]byte("User-agent: *\nDisallow: /a*b$\nAllow: /a\n"), "/ab")
+	f.Add([]byte("User-agent: khien\nDisallow: /\n"), "/")
+	f.Add([]byte("Disallow: *$\n\x00:\xff"), "")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		r := parseRobots(body, "khien")
+		r.allowed(path)
+		for _, rule := range r.rules {
+			robotsMatch(rule.pattern, path)
+		}
+	})
+}
+
+func FuzzExtractHTML(f *testing.F) {
+	f.Add([]byte(`<p>Số CCCD: 001099000000</p><a href="/x">x</a><script>y</script><td>MẬT</td>`))
+	f.Add([]byte(`<base href="::"><a href="%zz">`))
+	f.Add([]byte(`<pre><script></pre></script>`))
+	base, _ := url.Parse("https://portal.example/")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		text, links := extractHTML(body, base)
+		if len(text) > 2*len(body)+1 {
+			t.Fatalf("text of %d bytes from %d bytes of HTML", len(text), len(body))
+		}
+		for _, l := range links {
+			if l == nil {
+				t.Fatal("nil link")
+			}
+		}
+	})
+}

@@ -1,0 +1,124 @@
+package datalab
+
+import (
+	"fmt"
+	"strings"
+)
+
+type page struct {
+	contentType string
+	body        string
+}
+
+const (
+	htmlType = "text/html; charset=utf-8"
+	csvType  = "text/csv; charset=utf-8"
+	textType = "text/plain; charset=utf-8"
+)
+
+// Person is one synthetic row of the leaking list.
+type Person struct {
+	Name      string
+	CitizenID string // PPP G YY SSSSSS with a serial of zeros: valid structure, nobody's number
+	Phone     string // a mobile range followed by zeros: valid format, do not dial
+}
+
+// People returns the synthetic people the leaking host lists, so tests can check what the
+// detectors report against what was planted.
+func People() []Person {
+	return []Person{
+		{"Nguyễn Văn An", "001085000101", "0390 000 101"},
+		{"Trần Thị Bình", "079192000202", "0900 000 202"},
+		{"Lê Hoàng Cường", "048301000303", "0810 000 303"},
+		{"Phạm Thu Dung", "031088000404", "0700 000 404"},
+		{"Hoàng Minh Đức", "092195000505", "0560 000 505"},
+		{"Vũ Thị Hà", "001203000606", "0970 000 606"},
+	}
+}
+
+func layout(title, body string) string {
+	return `<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>` + title + `</title>
+<style>.stamp{border:2px solid red;color:red;font-weight:bold}</style>
+<script>var analytics = "001099000000 0390000000";</script></head>
+<body><header><a href="/">Trang chủ</a> | <a href="/gioi-thieu.html">Giới thiệu</a></header>
+<main>` + body + `</main>
+<footer>Ủy ban nhân dân xã Thử Nghiệm — Đường dây nóng: 1900 1234 — Điện thoại: 0390 000 001 — Mã số thuế: 0100000010</footer>
+</body></html>`
+}
+
+func leakyPages() map[string]page {
+	var rows, csv strings.Builder
+	csv.WriteString("STT,Họ và tên,Số CCCD,Số điện thoại\n")
+	for i, p := range People() {
+		fmt.Fprintf(&rows, "<tr><td>%d</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", i+1, p.Name, p.CitizenID, p.Phone)
+		fmt.Fprintf(&csv, "%d,%s,%s,%s\n", i+1, p.Name, p.CitizenID, strings.ReplaceAll(p.Phone, " ", ""))
+	}
+	first := People()[0]
+	return map[string]page{
+		"/": {htmlType, layout("Cổng thông tin xã Thử Nghiệm", `
+<h1>Cổng thông tin điện tử xã Thử Nghiệm</h1>
+<p>Ủy ban nhân dân xã thông báo danh sách hộ được hỗ trợ năm 2026.</p>
+<ul>
+<li><a href="/thong-bao/danh-sach-ho-tro.html">Danh sách hộ được hỗ trợ</a></li>
+<li><a href="/gioi-thieu.html#lich-su">Lịch sử xã</a></li>
+<li><a href="http://other.example/">Liên kết ngoài</a></li>
+<li><a href="/anh/tru-so.jpg">Ảnh trụ sở</a></li>
+<li><a href="mailto:vanthu@example.invalid">Thư điện tử</a></li>
+<li><a href="/quan-tri/index.html">Quản trị</a></li>
+</ul>`)},
+		"/gioi-thieu.html": {htmlType, layout("Giới thiệu", `
+<h1 id="lich-su">Giới thiệu</h1>
+<p>Xã Thử Nghiệm được thành lập năm 1945. Dân số 12.500 người, mật độ dân số 850 người/km².</p>`)},
+		"/thong-bao/danh-sach-ho-tro.html": {htmlType, layout("Danh sách hộ được hỗ trợ", `
+<h1>Danh sách hộ được hỗ trợ năm 2026</h1>
+<p>Đại diện hộ: `+first.Name+`, Số CCCD: `+first.CitizenID+`.</p>
+<table>
+<tr><th>STT</th><th>Họ và tên</th><th>Số CCCD</th><th>Số điện thoại</th></tr>
+`+rows.String()+`</table>
+<p><a href="/du-lieu/danh-sach.csv">Tải danh sách (CSV)</a> · <a href="/van-ban/bao-cao-2026.html">Báo cáo kèm theo</a></p>`)},
+		"/du-lieu/danh-sach.csv": {csvType, csv.String()},
+		"/van-ban/bao-cao-2026.html": {htmlType, layout("Báo cáo 15/BC-UBND", `
+<div class="stamp">TUYỆT MẬT</div>
+<p>ỦY BAN NHÂN DÂN XÃ THỬ NGHIỆM</p>
+<p>Số: 15/BC-UBND</p>
+<h2>BÁO CÁO</h2>
+<p>V/v tình hình an ninh trật tự trên địa bàn (tài liệu giả lập cho phòng thí nghiệm Khiên).</p>`)},
+		"/quan-tri/index.html": {htmlType, layout("Quản trị", `<p>[MẬT]</p>`)},
+		"/robots.txt":          {textType, "User-agent: *\nDisallow: /quan-tri/\n"},
+	}
+}
+
+func cleanPages() map[string]page {
+	return map[string]page{
+		"/": {htmlType, layout("Cổng thông tin phường Mẫu", `
+<h1>Cổng thông tin điện tử phường Mẫu</h1>
+<p>Phường cam kết giữ bí mật thông tin cá nhân của người dân khi tiếp nhận hồ sơ.</p>
+<ul>
+<li><a href="/tin-tuc/chinh-sach-bao-mat.html">Chính sách bảo mật</a></li>
+<li><a href="/hoa-don.html">Tra cứu hóa đơn</a></li>
+<li><a href="/gioi-thieu.html">Giới thiệu</a></li>
+</ul>`)},
+		"/gioi-thieu.html": {htmlType, layout("Giới thiệu", `
+<h1>Giới thiệu</h1>
+<p>Mật độ dân số của phường là 12.000 người/km². Đặc sản địa phương: Mật ong rừng.</p>`)},
+		"/tin-tuc/chinh-sach-bao-mat.html": {htmlType, layout("Chính sách bảo mật", `
+<h1>CHÍNH SÁCH BẢO MẬT</h1>
+<p>Quên mật khẩu? Hãy dùng chức năng đặt lại mật khẩu; không chia sẻ mật khẩu với người khác.</p>
+<p>Bí mật nhà nước được bảo vệ theo Luật Bảo vệ bí mật nhà nước; tài liệu trên cổng này đều công khai.</p>
+<h2>ĐỔI MẬT KHẨU</h2>
+<p>Tổng đài hỗ trợ 1800 1234, hotline 1900 1234.</p>
+<p><a href="/tin-tuc/hoi-dap.html">Hỏi đáp</a></p>`)},
+		"/tin-tuc/hoi-dap.html": {htmlType, layout("Hỏi đáp", `
+<p>Hỏi: Mật mã của ứng dụng là gì? Đáp: Ứng dụng dùng mật mã theo tiêu chuẩn quốc gia.</p>`)},
+		"/hoa-don.html": {htmlType, layout("Tra cứu hóa đơn", `
+<table>
+<tr><th>Số hóa đơn</th><th>Ký hiệu</th><th>Ngày</th><th>Mã tra cứu</th></tr>
+<tr><td>0001234</td><td>1C26TAA</td><td>12/05/2026</td><td>4800000039</td></tr>
+<tr><td>0001235</td><td>1C26TAA</td><td>13/05/2026</td><td>4800000047</td></tr>
+<tr><td>0001236</td><td>1C26TAA</td><td>14/05/2026</td><td>4800000055</td></tr>
+<tr><td>Mã đơn hàng 003099123456</td><td>Mã vận đơn 000199000111</td><td>15/05/2026</td><td>Số tài khoản 0011001234567</td></tr>
+</table>`)},
+		"/robots.txt": {textType, "User-agent: *\nDisallow:\n"},
+	}
+}
