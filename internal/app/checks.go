@@ -2,14 +2,56 @@ package app
 
 import (
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/datacheck"
+	"github.com/khien-vn/khien/internal/check/dnscheck"
+	"github.com/khien-vn/khien/internal/check/exposure"
+	"github.com/khien-vn/khien/internal/check/httpcheck"
+	"github.com/khien-vn/khien/internal/check/tlscheck"
+	"github.com/khien-vn/khien/internal/check/vulncheck"
+	"github.com/khien-vn/khien/internal/vuln"
 )
 
-// FamilyOptions tunes the check families; zero values take each family's defaults. The lab
-// maps well-known ports to high loopback ports through it.
+// FamilyOptions tunes the check families; zero values take each family's defaults (the
+// standard ports). Tests that cannot bind privileged ports map them through here.
 type FamilyOptions struct {
+	HTTPPort, HTTPSPort int
+	SMTPPort, DNSPort   int
+	// ServicePorts maps an exposure protocol name to the ports probed for it.
+	ServicePorts map[string][]int
+	// BannerPorts maps "ssh", "ftp", "smtp" to the ports the vulnerability family reads.
+	BannerPorts map[string]int
+	// Vuln is the index of imported feeds; nil means none imported.
+	Vuln *vuln.Index
+	// DataKey keys the hashes of personal data found on pages, so that the same value is
+	// recognized across scans without being stored. Nil draws one per process.
+	DataKey []byte
 }
 
 // Families lists every check family, explicitly and in catalog order (no init() registration).
 func Families(o FamilyOptions) []check.Runner {
-	return []check.Runner{}
+	dns := dnscheck.Options{SMTPPort: o.SMTPPort, DNSPort: o.DNSPort}
+	ports := o.ServicePorts
+	if o.HTTPPort != 0 || o.HTTPSPort != 0 {
+		ports = map[string][]int{}
+		for k, v := range o.ServicePorts {
+			ports[k] = v
+		}
+		if o.HTTPPort != 0 {
+			ports[exposure.HTTP] = []int{o.HTTPPort}
+		}
+		if o.HTTPSPort != 0 {
+			ports[exposure.HTTPS] = []int{o.HTTPSPort}
+		}
+	}
+	fams := []check.Runner{
+		tlscheck.Family(),
+		httpcheck.Family(httpcheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort}),
+		exposure.Family(exposure.Options{Ports: ports}),
+	}
+	fams = append(fams, dnscheck.Families(dns)...)
+	fams = append(fams,
+		vulncheck.Family(o.Vuln, vulncheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort, BannerPorts: o.BannerPorts}),
+		datacheck.Family(datacheck.Config{Key: o.DataKey}),
+	)
+	return fams
 }
