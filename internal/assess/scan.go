@@ -2,6 +2,13 @@
 // the scope guard (authority by scope status, reach by fence and resource), many resources
 // are assessed at once while each target address keeps to its politeness budget, and the
 // results come back per resource for the caller to print or store as findings.
+//
+// The Scanner does the looking. The Service assesses resources in scope on demand, records
+// each run with all its results through the Store, which folds them into findings with the
+// lifecycle of package finding, and answers questions about findings (filters, history,
+// what changed between two runs). The Scheduler assesses each resource again when NextDue
+// says, from its system's security level and its findings, under a lease so that servers
+// sharing a database never assess one resource twice in one slot.
 package assess
 
 import (

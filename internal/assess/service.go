@@ -357,7 +357,9 @@ func (s *Service) Accept(ctx context.Context, fingerprint, approver, reason stri
 }
 
 // Run returns one run.
-func (s *Service) Run(ctx context.Context, id string) (RunSummary, error) { return s.store.Run(ctx, id) }
+func (s *Service) Run(ctx context.Context, id string) (RunSummary, error) {
+	return s.store.Run(ctx, id)
+}
 
 // Runs returns the latest runs of a resource, newest first.
 func (s *Service) Runs(ctx context.Context, resourceID string, limit int) ([]RunSummary, error) {

@@ -346,8 +346,9 @@ func scanResult(row scanner) (check.Result, error) {
 	return r, err
 }
 
-// encodeEvidence stores evidence as a JSON object, and none as ''. Evidence that JSON cannot
-// hold (a NaN, a channel) is replaced by a note saying so rather than losing the whole run.
+// encodeEvidence stores evidence as a JSON object, and none as the empty string. Evidence
+// that JSON cannot hold (a NaN, a channel) is replaced by a note saying so rather than losing
+// the whole run.
 func encodeEvidence(ev map[string]any) string {
 	if len(ev) == 0 {
 		return ""
