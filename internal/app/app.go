@@ -5,13 +5,17 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/scope"
 	"github.com/khien-vn/khien/internal/store/postgres"
 	"github.com/khien-vn/khien/internal/store/sqlite"
 	"github.com/khien-vn/khien/internal/vuln"
@@ -24,6 +28,7 @@ const DefaultDB = "./khien.db"
 type Store interface {
 	inventory.Store
 	FeedStore
+	assess.Store
 	Migrate(ctx context.Context) ([]string, error)
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
 	Close() error
@@ -45,9 +50,23 @@ func VulnIndex(ctx context.Context, st FeedStore) (*vuln.Index, error) {
 	return vuln.NewIndex(advs, kev), nil
 }
 
-// Config says which backends to use.
+// Config says which backends to use and how Khiên reaches the network.
 type Config struct {
-	DB string // file path, sqlite://path, or postgres://…
+	DB  string // file path, sqlite://path, or postgres://…
+	Net Net
+}
+
+// Net is how assessments reach targets: through one resolver, inside a fence, within a
+// per-address budget.
+type Net struct {
+	Resolver  string      // DNS resolver host:port for every lookup; empty: names cannot be scanned
+	Fence     scope.Fence // networks packets may go to at all
+	Timeout   time.Duration
+	Roots     *x509.CertPool // trust store for certificate chains; nil: the system's
+	Conns     int            // connections at once per target address (default 6)
+	Rate      float64        // new connections per second per target address (default 50)
+	UserAgent string
+	Families  FamilyOptions
 }
 
 // App holds the opened backends and the services built on them.
@@ -58,8 +77,11 @@ type App struct {
 	Now       func() time.Time
 	// Backend names the kind of store: "sqlite" or "postgres".
 	Backend string
-	// Prover checks ownership challenges; set by commands that talk to the network.
+	// Prover checks ownership challenges through the guard.
 	Prover inventory.Prover
+	// Guard is the one way to the network; Assess scans through it.
+	Guard  *scope.Guard
+	Assess *assess.Service
 }
 
 // OpenStore opens the store named by dsn without migrating it.
@@ -102,13 +124,39 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Info("schema migrated", "backend", backend, "applied", strings.Join(applied, ","))
 	}
 	now := func() time.Time { return time.Now().UTC() }
-	return &App{
-		Log:       log,
-		Store:     st,
-		Inventory: inventory.NewService(st, now),
-		Now:       now,
-		Backend:   backend,
-	}, nil
+	a := &App{Log: log, Store: st, Inventory: inventory.NewService(st, now), Now: now, Backend: backend}
+	if err := a.buildAssess(ctx, cfg.Net); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// buildAssess builds the guard, the scanner with every family and the assessment service.
+func (a *App) buildAssess(ctx context.Context, n Net) error {
+	cat, err := check.LoadCatalog()
+	if err != nil {
+		return err
+	}
+	if n.Families.Vuln == nil {
+		ix, err := VulnIndex(ctx, a.Store)
+		if err != nil {
+			return fmt.Errorf("load vulnerability feeds: %w", err)
+		}
+		n.Families.Vuln = ix
+	}
+	if n.Timeout == 0 {
+		n.Timeout = 5 * time.Second
+	}
+	a.Guard = scope.New(n.Fence, n.Resolver, n.Timeout).WithBudget(scope.NewBudget(n.Conns, n.Rate))
+	a.Prover = &scope.Prover{Guard: scope.New(n.Fence, n.Resolver, n.Timeout), UserAgent: n.UserAgent}
+	scanner := &assess.Scanner{
+		Guard:    a.Guard,
+		Families: Families(n.Families),
+		Env:      check.Env{Now: a.Now, Timeout: n.Timeout, Roots: n.Roots, UserAgent: n.UserAgent},
+	}
+	a.Assess = assess.NewService(a.Inventory, a.Store, scanner, cat, a.Now, a.Log)
+	return nil
 }
 
 // Ready reports whether the store answers and its schema is current.

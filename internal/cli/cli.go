@@ -177,8 +177,8 @@ func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-func openApp(ctx context.Context, g globals, log *slog.Logger) (*app.App, error) {
-	return app.Open(ctx, app.Config{DB: g.db}, log)
+func openApp(ctx context.Context, g globals, log *slog.Logger, n app.Net) (*app.App, error) {
+	return app.Open(ctx, app.Config{DB: g.db, Net: n}, log)
 }
 
 // redactDSN hides a password in a DSN before it is printed.

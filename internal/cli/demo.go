@@ -33,7 +33,7 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 		return usageErr(env, fs, "demo takes no arguments")
 	}
 	log := textLogger(env.Stderr)
-	a, err := openApp(ctx, g, log)
+	a, err := openApp(ctx, g, log, app.Net{})
 	if err != nil {
 		return err
 	}

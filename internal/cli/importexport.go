@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/khien-vn/khien/internal/app"
 	"os"
 	"path/filepath"
 
@@ -32,7 +33,7 @@ func runImport(ctx context.Context, env Env, g globals, args []string) error {
 		return errs.Wrap(errs.Invalid, err, "cannot read the inventory file")
 	}
 	defer f.Close()
-	a, err := openApp(ctx, g, textLogger(env.Stderr))
+	a, err := openApp(ctx, g, textLogger(env.Stderr), app.Net{})
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,7 @@ func runExport(ctx context.Context, env Env, g globals, args []string) error {
 	case f != inventory.FormatYAML && f != inventory.FormatCSV:
 		return usageErr(env, fs, "--format must be yaml or csv, got %q", *format)
 	}
-	a, err := openApp(ctx, g, textLogger(env.Stderr))
+	a, err := openApp(ctx, g, textLogger(env.Stderr), app.Net{})
 	if err != nil {
 		return err
 	}

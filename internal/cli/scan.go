@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -26,12 +25,9 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 		"Assess targets (a domain name, URL, IP address or unified identifier) with every applicable check.\n"+
 			"Each target must be a resource of the inventory (--db) whose scope allows it: assigned for\n"+
 			"passive checks, verified for active probes. Exit 0: no failure at or above --fail-on; 1: failures.")
-	caFile := fs.String("ca-file", "", "PEM file of trusted root certificates (default: the system's)")
 	format := fs.String("format", "table", "output: table, json or sarif")
 	lang := fs.String("lang", "vi", "language of the table: vi or en")
 	concurrency := fs.Int("concurrency", 64, "targets assessed at once")
-	rate := fs.Float64("rate", 50, "new connections per second to one IP address (down to 1 for fragile hosts)")
-	conns := fs.Int("conns", 6, "connections open at once to one IP address")
 	failOn := fs.String("fail-on", "high", "exit 1 when a check fails at or above this severity: critical, high, medium, low, info")
 	nf := netFlags(env, fs)
 	if err := parse(fs, args); err != nil {
@@ -46,23 +42,12 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	if sev := check.Severity(*failOn); sev.Rank() < 0 {
 		return usageErr(env, fs, "--fail-on must be critical, high, medium, low or info, got %q", *failOn)
 	}
-	if *concurrency < 1 || *conns < 1 || *rate <= 0 {
-		return usageErr(env, fs, "--concurrency, --conns and --rate must be positive")
+	if *concurrency < 1 {
+		return usageErr(env, fs, "--concurrency must be positive")
 	}
-	guard, err := nf.guard()
+	netCfg, err := nf.config()
 	if err != nil {
 		return err
-	}
-	var roots *x509.CertPool
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			return errs.Wrap(errs.Invalid, err, "cannot read --ca-file")
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return errs.Field("ca-file", "%s holds no PEM certificate", *caFile)
-		}
 	}
 	cat, err := check.LoadCatalog()
 	if err != nil {
@@ -95,10 +80,15 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 		return errs.E(errs.OutOfScope, "%s", strings.Join(problems, "\n  "))
 	}
 
+	ix, err := app.VulnIndex(ctx, st)
+	if err != nil {
+		return err
+	}
+	netCfg.Families.Vuln = ix
 	scanner := &assess.Scanner{
-		Guard:       guard.WithBudget(scope.NewBudget(*conns, *rate)),
-		Families:    app.Families(app.FamilyOptions{}),
-		Env:         check.Env{Now: time.Now, Timeout: *nf.timeout, Roots: roots, UserAgent: UserAgent},
+		Guard:       scope.New(netCfg.Fence, netCfg.Resolver, netCfg.Timeout).WithBudget(scope.NewBudget(netCfg.Conns, netCfg.Rate)),
+		Families:    app.Families(netCfg.Families),
+		Env:         check.Env{Now: time.Now, Timeout: netCfg.Timeout, Roots: netCfg.Roots, UserAgent: UserAgent},
 		Concurrency: *concurrency,
 	}
 	out := report.Scan{Catalog: cat, Started: time.Now(), Targets: len(resources), Version: env.Version}

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/khien-vn/khien/internal/app"
+	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/scope"
 	"github.com/khien-vn/khien/internal/web"
 )
@@ -24,7 +28,8 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		"Serve the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics.\n"+
 			"Pending schema migrations are applied at start. SIGINT or SIGTERM shuts down gracefully.")
 	listen := fs.String("listen", listenFlag(env), "address to listen on (env KHIEN_LISTEN)")
-	net := netFlags(env, fs)
+	nf := netFlags(env, fs)
+	schedule := fs.Bool("schedule", true, "assess in-scope resources on their schedule (daily; levels 4–5 every 6 hours; adapted to risk)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,21 +37,28 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		return usageErr(env, fs, "serve takes no arguments")
 	}
 	log := jsonLogger(env.Stderr)
-	guard, err := net.guard()
+	netCfg, err := nf.config()
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, g, log)
+	a, err := openApp(ctx, g, log, netCfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	a.Prover = &scope.Prover{Guard: guard, UserAgent: UserAgent}
-	ln, err := netListen(*listen)
+	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
 	fmt.Fprintf(env.Stdout, "Khiên đang chạy tại / is serving at http://%s/ (store: %s %s)\n", ln.Addr(), a.Backend, redactDSN(g.db))
+	if *schedule {
+		sched := assess.NewScheduler(a.Assess, "")
+		go func() {
+			if err := sched.Run(ctx); err != nil {
+				log.Error("scheduler stopped", "err", err)
+			}
+		}()
+	}
 	return serveApp(ctx, env, a, ln)
 }
 
@@ -63,32 +75,45 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 	return web.ServeListener(ctx, a.Log, ln, h)
 }
 
-// netListen is net.Listen on TCP; a variable name "net" is taken by the flags in callers.
-func netListen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
-
 // networkFlags are the flags of every command that sends packets: which resolver answers
-// every lookup, and which networks packets may go to at all.
+// every lookup, which networks packets may go to at all, whom to trust, how politely.
 type networkFlags struct {
-	resolver *string
-	fence    *string
-	timeout  *time.Duration
+	resolver, fence, caFile *string
+	timeout                 *time.Duration
+	conns                   *int
+	rate                    *float64
 }
 
 func netFlags(env Env, fs *flag.FlagSet) networkFlags {
 	return networkFlags{
 		resolver: fs.String("resolver", env.Getenv("KHIEN_RESOLVER"), "DNS resolver host:port used for every lookup and connection (env KHIEN_RESOLVER)"),
 		fence:    fs.String("fence", env.Getenv("KHIEN_NET_FENCE"), "networks packets may go to at all, CIDRs or \"loopback\" (env KHIEN_NET_FENCE; empty: public addresses)"),
+		caFile:   fs.String("ca-file", env.Getenv("KHIEN_CA_FILE"), "PEM file of trusted root certificates (env KHIEN_CA_FILE; default: the system's)"),
 		timeout:  fs.Duration("timeout", 5*time.Second, "timeout of each network operation"),
+		conns:    fs.Int("conns", 6, "connections open at once to one IP address"),
+		rate:     fs.Float64("rate", 50, "new connections per second to one IP address (down to 1 for fragile hosts)"),
 	}
 }
 
-func (n networkFlags) guard() (*scope.Guard, error) {
+// config checks the flags and turns them into the application's network configuration.
+func (n networkFlags) config() (app.Net, error) {
 	fence, err := scope.ParseFence(*n.fence)
 	if err != nil {
-		return nil, err
+		return app.Net{}, err
 	}
-	if *n.timeout <= 0 {
-		return nil, fmt.Errorf("--timeout must be positive")
+	if *n.timeout <= 0 || *n.conns < 1 || *n.rate <= 0 {
+		return app.Net{}, errs.E(errs.Invalid, "--timeout, --conns and --rate must be positive")
 	}
-	return scope.New(fence, *n.resolver, *n.timeout), nil
+	cfg := app.Net{Resolver: *n.resolver, Fence: fence, Timeout: *n.timeout, Conns: *n.conns, Rate: *n.rate, UserAgent: UserAgent}
+	if *n.caFile != "" {
+		pem, err := os.ReadFile(*n.caFile)
+		if err != nil {
+			return app.Net{}, errs.Wrap(errs.Invalid, err, "cannot read --ca-file")
+		}
+		cfg.Roots = x509.NewCertPool()
+		if !cfg.Roots.AppendCertsFromPEM(pem) {
+			return app.Net{}, errs.Field("ca-file", "%s holds no PEM certificate", *n.caFile)
+		}
+	}
+	return cfg, nil
 }
