@@ -71,6 +71,7 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 		Version:   env.Version,
 		Ready:     a.Ready,
 		Prover:    a.Prover,
+		Assess:    a.Assess,
 	})
 	return web.ServeListener(ctx, a.Log, ln, h)
 }

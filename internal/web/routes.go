@@ -36,4 +36,13 @@ func addRoutes(mux handlerTable, d Deps, reg *metrics) {
 	mux.Handle("DELETE /api/v1/resources/{id}", handleResourceDelete(d.Log, d.Inventory))
 	mux.Handle("POST /api/v1/resources/{id}/challenge", handleResourceChallenge(d.Log, d.Inventory))
 	mux.Handle("POST /api/v1/resources/{id}/verify", handleResourceVerify(d.Log, d.Inventory, d.Prover))
+
+	mux.Handle("GET /api/v1/resources/{id}/runs", handleResourceRuns(d.Log, d.Assess))
+
+	mux.Handle("POST /api/v1/assessments", handleAssessmentCreate(d.Log, d.Assess))
+	mux.Handle("GET /api/v1/runs/{id}", handleRunGet(d.Log, d.Assess))
+	mux.Handle("GET /api/v1/findings", handleFindingList(d.Log, d.Assess, d.Now))
+	mux.Handle("GET /api/v1/findings/{fingerprint}", handleFindingGet(d.Log, d.Assess, d.Now))
+	mux.Handle("POST /api/v1/findings/{fingerprint}/accept", handleFindingAccept(d.Log, d.Assess, d.Now))
+	mux.Handle("GET /api/v1/diff", handleDiff(d.Log, d.Assess, d.Now))
 }

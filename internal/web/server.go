@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/khien-vn/khien/internal/assess"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
@@ -27,6 +28,8 @@ type Deps struct {
 	// Prover checks ownership challenges for POST /api/v1/resources/{id}/verify. Nil makes that
 	// endpoint answer 503 unavailable.
 	Prover inventory.Prover
+	// Assess runs assessments and answers about findings. Nil makes those routes answer 503.
+	Assess *assess.Service
 	// Ready reports whether the server can do its work (the store answers, its schema is
 	// current); /healthz answers 503 with its error. Nil means always ready.
 	Ready func(ctx context.Context) error
