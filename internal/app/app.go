@@ -1,11 +1,13 @@
-// Package app is the composition root: it opens the store chosen by the DSN, brings its
-// schema up to date and builds every service from explicit dependencies. It is the only
-// package that imports concrete backends; everything else sees interfaces.
+// Package app is the composition root: it opens the store chosen by the DSN and the job queue
+// chosen by the NATS URL (none: the store's own jobs table), brings the schema up to date and
+// builds every service from explicit dependencies. It is the only package that imports
+// concrete backends; everything else sees interfaces.
 package app
 
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -15,6 +17,9 @@ import (
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/queue"
+	"github.com/khien-vn/khien/internal/queue/jetstream"
+	"github.com/khien-vn/khien/internal/queue/local"
 	"github.com/khien-vn/khien/internal/scope"
 	"github.com/khien-vn/khien/internal/store/postgres"
 	"github.com/khien-vn/khien/internal/store/sqlite"
@@ -29,6 +34,7 @@ type Store interface {
 	inventory.Store
 	FeedStore
 	assess.Store
+	local.Store // the jobs table of the default queue
 	Migrate(ctx context.Context) ([]string, error)
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
 	Close() error
@@ -52,8 +58,21 @@ func VulnIndex(ctx context.Context, st FeedStore) (*vuln.Index, error) {
 
 // Config says which backends to use and how Khiên reaches the network.
 type Config struct {
-	DB  string // file path, sqlite://path, or postgres://…
-	Net Net
+	DB    string // file path, sqlite://path, or postgres://…
+	Net   Net
+	Queue QueueConfig
+}
+
+// QueueConfig chooses the job queue: the store's jobs table (queue/local) by default, NATS
+// JetStream (queue/jetstream) when NATS is set.
+type QueueConfig struct {
+	NATS   string // nats://host:4222 (comma-separated for a cluster); empty: the local queue
+	Prefix string // names of the NATS streams, subjects and bucket (default "khien")
+	// AckWait is how long a job may go without word from its worker before it is handed out
+	// again (the local queue's lease); MaxAttempts how many deliveries a job gets before it
+	// is set aside as dead. Zero: the queue's defaults.
+	AckWait     time.Duration
+	MaxAttempts int
 }
 
 // Net is how assessments reach targets: through one resolver, inside a fence, within a
@@ -82,6 +101,11 @@ type App struct {
 	// Guard is the one way to the network; Assess scans through it.
 	Guard  *scope.Guard
 	Assess *assess.Service
+	// Queue carries jobs from the scheduler to the workers; QueueBackend names it: "local"
+	// or "jetstream".
+	Queue        queue.Queue
+	QueueBackend string
+	nats         *jetstream.Queue // the queue, when it is NATS
 }
 
 // OpenStore opens the store named by dsn without migrating it.
@@ -125,11 +149,31 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	now := func() time.Time { return time.Now().UTC() }
 	a := &App{Log: log, Store: st, Inventory: inventory.NewService(st, now), Now: now, Backend: backend}
-	if err := a.buildAssess(ctx, cfg.Net); err != nil {
+	if err := a.openQueue(ctx, cfg.Queue); err != nil {
 		st.Close()
 		return nil, err
 	}
+	if err := a.buildAssess(ctx, cfg.Net); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// openQueue opens the job queue c chooses.
+func (a *App) openQueue(ctx context.Context, c QueueConfig) error {
+	if c.NATS == "" {
+		a.Queue = local.New(a.Store, local.Options{Lease: c.AckWait, MaxAttempts: c.MaxAttempts, Log: a.Log})
+		a.QueueBackend = "local"
+		return nil
+	}
+	q, err := jetstream.Open(ctx, c.NATS, jetstream.Options{Prefix: c.Prefix, AckWait: c.AckWait,
+		MaxAttempts: c.MaxAttempts, Name: "khien", Log: a.Log})
+	if err != nil {
+		return err
+	}
+	a.Queue, a.QueueBackend, a.nats = q, "jetstream", q
+	return nil
 }
 
 // buildAssess builds the guard, the scanner with every family and the assessment service.
@@ -148,7 +192,17 @@ func (a *App) buildAssess(ctx context.Context, n Net) error {
 	if n.Timeout == 0 {
 		n.Timeout = 5 * time.Second
 	}
-	a.Guard = scope.New(n.Fence, n.Resolver, n.Timeout).WithBudget(scope.NewBudget(n.Conns, n.Rate))
+	budget := scope.NewBudget(n.Conns, n.Rate)
+	if a.nats != nil {
+		// Workers on many machines keep to one rate per target address between them; each
+		// still bounds its own connections at once.
+		limiter, err := a.nats.Limiter(ctx, budget.Rate, max(1, int(budget.Rate/10)))
+		if err != nil {
+			return err
+		}
+		budget.Shared(limiter)
+	}
+	a.Guard = scope.New(n.Fence, n.Resolver, n.Timeout).WithBudget(budget)
 	a.Prover = &scope.Prover{Guard: scope.New(n.Fence, n.Resolver, n.Timeout), UserAgent: n.UserAgent}
 	scanner := &assess.Scanner{
 		Guard:    a.Guard,
@@ -171,5 +225,12 @@ func (a *App) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the backends.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the backends. Stop the workers first: a JetStream queue closed under them
+// leaves their jobs to be handed out again after the ack wait.
+func (a *App) Close() error {
+	var err error
+	if a.nats != nil {
+		err = a.nats.Close()
+	}
+	return errors.Join(err, a.Store.Close())
+}

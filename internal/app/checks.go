@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/check/datacheck"
 	"github.com/khien-vn/khien/internal/check/dnscheck"
@@ -8,6 +10,8 @@ import (
 	"github.com/khien-vn/khien/internal/check/httpcheck"
 	"github.com/khien-vn/khien/internal/check/tlscheck"
 	"github.com/khien-vn/khien/internal/check/vulncheck"
+	"github.com/khien-vn/khien/internal/data"
+	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/vuln"
 )
 
@@ -25,6 +29,12 @@ type FamilyOptions struct {
 	// DataKey keys the hashes of personal data found on pages, so that the same value is
 	// recognized across scans without being stored. Nil draws one per process.
 	DataKey []byte
+	// System looks up a resource's system for the data-security family (stage, data classes);
+	// the inventory Store or Service provides it. Nil: that family reports errors saying so.
+	System func(ctx context.Context, id string) (inventory.System, error)
+	// DBCredentials gives the data-security family the user and password of db: resources
+	// (data.PassFile reads them from a libpq-style password file); nil connects without.
+	DBCredentials data.Credentials
 }
 
 // Families lists every check family, explicitly and in catalog order (no init() registration).
@@ -52,6 +62,7 @@ func Families(o FamilyOptions) []check.Runner {
 	fams = append(fams,
 		vulncheck.Family(o.Vuln, vulncheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort, BannerPorts: o.BannerPorts}),
 		datacheck.Family(datacheck.Config{Key: o.DataKey}),
+		data.Family(data.FamilyConfig{System: o.System, Credentials: o.DBCredentials, Key: o.DataKey}),
 	)
 	return fams
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/errs"
+	"github.com/khien-vn/khien/internal/queue"
 )
 
 // The cadences NextDue chooses from.
@@ -147,6 +148,12 @@ type Scheduler struct {
 	// RetryAfter is how soon a resource whose assessment failed (not the host: Khiên, or the
 	// resource left scope) is due again.
 	RetryAfter time.Duration
+	// Queue, when set, receives one job per leased resource (DueJob) instead of this server
+	// assessing it; workers run the jobs with Service.HandleJob, which records each slot's
+	// run once and releases the lease. The lease then also covers the wait in the queue: if
+	// it runs out first, the slot is enqueued again under the same key and run id, which the
+	// queue and the store make harmless. Concurrency does not apply.
+	Queue queue.Queue
 }
 
 // NewScheduler returns a Scheduler over svc with the defaults: a one-minute tick, 15-minute
@@ -185,11 +192,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 }
 
 // RunOnce leases one batch of due resources, assesses them, saves when each is next due and
-// releases its lease. It returns how many it leased.
+// releases its lease; or, with a Queue, enqueues them. It returns how many it leased.
 func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
 	due, err := s.svc.store.LeaseDue(ctx, s.Owner, s.svc.now().UTC(), s.Lease, s.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("lease due resources: %w", err)
+	}
+	if s.Queue != nil {
+		jobs := make([]queue.Job, len(due))
+		for i, d := range due {
+			jobs[i] = DueJob(d, s.Owner)
+		}
+		if err := s.Queue.Enqueue(ctx, jobs...); err != nil {
+			// The leases run out and the resources are due again.
+			return len(due), fmt.Errorf("enqueue %d due resources: %w", len(due), err)
+		}
+		return len(due), nil
 	}
 	forEach(ctx, s.Concurrency, len(due), func(i int) { s.one(ctx, due[i]) })
 	return len(due), nil

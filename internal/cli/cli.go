@@ -54,8 +54,13 @@ func commands() map[string]command {
 		"import":  {"import an inventory from a YAML or CSV file (all or nothing)", runImport},
 		"export":  {"export the inventory as YAML or CSV", runExport},
 		"version": {"print the version", runVersion},
+		"user":    {"manage local accounts: add, passwd, reset-mfa", runUser},
+		"audit":   {"verify the audit log's hash chain", runAudit},
 		"feeds":   {"import vulnerability feeds (OSV, CISA KEV) for offline matching", runFeeds},
 		"scan":    {"assess targets of the inventory with every applicable check", runScan},
+		"data":    {"scan data for personal data, secrets and state-secret markings; mask test data", runData},
+		"worker":  {"run scheduled assessment jobs from the queue (scale out with --nats)", runWorker},
+		"lab":     {"start simulated targets on loopback and register them for scanning", runLab},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -137,7 +138,9 @@ func TestDemoPrintsWhatTheAPIServes(t *testing.T) {
 	slices.Sort(codes)
 
 	// A second run reuses the store.
-	if code, out, _ := run(t, nil, "demo", "--no-serve", "--db", db); code != ExitOK || !strings.Contains(out, "reusing the sample") {
+	// A second run reuses the store and gives the account a new password.
+	code, out, _ = run(t, nil, "demo", "--no-serve", "--db", db)
+	if code != ExitOK || !strings.Contains(out, "reusing the sample") {
 		t.Fatalf("second demo run = %d:\n%s", code, out)
 	}
 
@@ -160,15 +163,31 @@ func TestDemoPrintsWhatTheAPIServes(t *testing.T) {
 		Items []struct{ Code, Name string }
 		Total int
 	}
-	url := "http://" + ln.Addr().String() + "/api/v1/organizations?limit=1000"
+	// Sign in with the account the demo printed, then list.
+	m := regexp.MustCompile(`sign in: (\S+) / (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("demo printed no account:\n%s", out)
+	}
+	base := "http://" + ln.Addr().String()
 	var resp *http.Response
+	login := fmt.Sprintf(`{"login":%q,"password":%q}`, m[1], m[2])
 	for range 50 {
-		if resp, err = http.Get(url); err == nil {
+		if resp, err = http.Post(base+"/api/v1/session", "application/json", strings.NewReader(login)); err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated || len(cookies) == 0 {
+		t.Fatalf("sign in = %d, cookies %v", resp.StatusCode, cookies)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/organizations?limit=1000", nil)
+	req.AddCookie(cookies[0])
+	if resp, err = http.DefaultClient.Do(req); err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 
 	"github.com/khien-vn/khien/internal/app"
+	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/demo"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
@@ -50,6 +52,11 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	if err := printInventory(ctx, env.Stdout, a.Inventory); err != nil {
 		return err
 	}
+	login, password, err := demoAccount(ctx, env, a)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\nĐăng nhập / sign in: %s / %s (cán bộ an toàn thông tin của tỉnh / the province's security officer)\n", login, password)
 	if *noServe {
 		return nil
 	}
@@ -59,6 +66,33 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "\nMở / open http://%s/api/v1/organizations — Ctrl+C để dừng / to stop\n", ln.Addr())
 	return serveApp(ctx, env, a, ln)
+}
+
+// demoLogin is the demo's account: a security officer of the province, who needs no second
+// factor, so that the demo runs without a sealing key.
+const demoLogin = "sh.canbo"
+
+// demoAccount creates the demo account, or gives it a new password, and returns both. The
+// password is fresh on every run and printed once; the store keeps only its hash.
+func demoAccount(ctx context.Context, env Env, a *app.App) (string, string, error) {
+	au, _, err := authFor(a.Store, env)
+	if err != nil {
+		return "", "", err
+	}
+	ctx = auth.WithPrincipal(ctx, auth.Operator("demo"))
+	password := "demo-" + strings.ToLower(rand.Text()[:12])
+	u, err := au.UserByLogin(ctx, demoLogin)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		_, _, err = au.CreateUser(ctx, auth.NewUser{Login: demoLogin, Name: "Cán bộ an toàn thông tin tỉnh Sông Hồng",
+			Role: auth.SecurityOfficer, Org: demo.Root, Password: password})
+	case err == nil:
+		err = au.SetPassword(ctx, u.ID, password)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("demo account: %w", err)
+	}
+	return demoLogin, password, nil
 }
 
 // seedDemo writes the sample unless the demo province exists already.

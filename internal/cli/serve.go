@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/khien-vn/khien/internal/app"
@@ -24,12 +25,14 @@ func listenFlag(env Env) string {
 }
 
 func runServe(ctx context.Context, env Env, g globals, args []string) error {
-	fs := newFlags(env, &g, "serve", "[--db DSN] [--listen ADDR]",
+	fs := newFlags(env, &g, "serve", "[--db DSN] [--nats URL] [--listen ADDR]",
 		"Serve the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics.\n"+
 			"Pending schema migrations are applied at start. SIGINT or SIGTERM shuts down gracefully.")
 	listen := fs.String("listen", listenFlag(env), "address to listen on (env KHIEN_LISTEN)")
 	nf := netFlags(env, fs)
+	qf := newQueueFlags(env, fs)
 	schedule := fs.Bool("schedule", true, "assess in-scope resources on their schedule (daily; levels 4–5 every 6 hours; adapted to risk)")
+	workers := fs.Int("workers", -1, "assessment jobs run in this process at once (default 8 with the local queue, 0 with --nats: `khien worker` runs them)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,11 +44,25 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, g, log, netCfg)
+	qCfg, err := qf.config()
+	if err != nil {
+		return err
+	}
+	if *workers < 0 {
+		*workers = 8
+		if qCfg.NATS != "" {
+			*workers = 0
+		}
+	}
+	a, err := app.Open(ctx, app.Config{DB: g.db, Net: netCfg, Queue: qCfg}, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// The scheduler and the workers stop with ctx; they are waited for before the store and
+	// the queue close (defers run last in, first out).
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
@@ -53,20 +70,34 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "Khiên đang chạy tại / is serving at http://%s/ (store: %s %s)\n", ln.Addr(), a.Backend, redactDSN(g.db))
 	if *schedule {
 		sched := assess.NewScheduler(a.Assess, "")
-		go func() {
+		sched.Queue = a.Queue // due resources become jobs, run by the workers
+		wg.Go(func() {
 			if err := sched.Run(ctx); err != nil {
 				log.Error("scheduler stopped", "err", err)
 			}
-		}()
+		})
 	}
+	if *workers > 0 {
+		wg.Go(func() {
+			if err := a.Queue.Work(ctx, []string{assess.JobKind}, *workers, a.Assess.HandleJob); err != nil {
+				log.Error("workers stopped", "err", err)
+			}
+		})
+	}
+	log.Info("jobs", "queue", a.QueueBackend, "workers", *workers, "schedule", *schedule)
 	return serveApp(ctx, env, a, ln)
 }
 
 // serveApp serves a's handler on ln until ctx ends.
 func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
+	au, _, err := authFor(a.Store, env)
+	if err != nil {
+		return err
+	}
 	h := web.NewServer(web.Deps{
 		Log:       a.Log,
 		Inventory: a.Inventory,
+		Auth:      au,
 		Now:       a.Now,
 		Version:   env.Version,
 		Ready:     a.Ready,

@@ -14,7 +14,7 @@ func serveForTest(ctx context.Context, db string, ln net.Listener) int {
 		return ExitError
 	}
 	defer a.Close()
-	if err := serveApp(ctx, Env{Version: "test"}, a, ln); err != nil {
+	if err := serveApp(ctx, Env{Version: "test", Getenv: func(string) string { return "" }}, a, ln); err != nil {
 		return ExitError
 	}
 	return ExitOK

@@ -21,7 +21,29 @@ var (
 	// notIDWords label numbers that are not identifiers of a person; notTaxWords add phones.
 	notIDWords = []string{"tai khoan", "stk", "account", "hoa don", "invoice", "don hang", "van don",
 		"order", "ma tra cuu", "ma ho so", "ma giao dich", "transaction"}
-	notTaxWords = append([]string{"hotline", "tong dai", "duong day nong", "dien thoai", "fax"}, notIDWords...)
+	notTaxWords = append([]string{"hotline", "tong dai", "duong day nong", "dien thoai", "fax",
+		"bhxh", "bhyt", "bao hiem", "social insurance", "health insurance", "vssid"}, notIDWords...)
+	// socialWords label social- and health-insurance numbers (mã số BHXH, thẻ BHYT).
+	socialWords = []string{"bhxh", "bhyt", "bao hiem xa hoi", "bao hiem y te", "ma so bhxh", "so bhxh",
+		"vssid", "social insurance", "health insurance", "the bhyt", "ma the"}
+	landlineWords = []string{"dien thoai", "dt", "tel", "phone", "fax", "co dinh", "dt ban", "lien he", "telephone"}
+	passportWords = []string{"ho chieu", "passport", "so hc", "hc so", "passport no", "travel document"}
+	cardWords     = []string{"so the", "the atm", "the visa", "the napas", "card", "card number", "visa", "mastercard", "master card", "jcb",
+		"amex", "unionpay", "napas", "atm", "the tin dung", "the ghi no", "credit", "debit", "pan"}
+	accountWords = []string{"stk", "so tai khoan", "tai khoan so", "tai khoan", "so tk", "tk so", "account no",
+		"account number", "bank account", "acct", "a/c", "so tai khoan ngan hang"}
+	// bankNames are the short names Vietnamese banks go by, folded.
+	bankNames = []string{"ngan hang", "bank", "vietcombank", "vcb", "vietinbank", "bidv", "agribank",
+		"techcombank", "tcb", "mbbank", "mb bank", "acb", "vpbank", "sacombank", "tpbank", "hdbank", "shb", "vib",
+		"ocb", "msb", "seabank", "eximbank", "lienvietpostbank", "lpbank", "nam a", "bac a", "abbank",
+		"pvcombank", "baoviet", "vietabank", "kienlongbank", "ncb", "pgbank", "scb", "saigonbank",
+		"vietbank", "bvbank", "oceanbank", "gpbank", "cbbank", "vrb", "shinhan", "woori", "hsbc",
+		"standard chartered", "uob", "cake", "timo", "tnex", "momo"}
+	birthWords = []string{"ngay sinh", "sinh ngay", "nam sinh", "ngay thang nam sinh", "ns", "dob",
+		"date of birth", "birth date", "birthday", "born", "d o b", "sinh nhat"}
+	nameLabelWords = []string{"ho ten", "ho va ten", "ho va ten khai sinh", "full name", "name", "ten",
+		"nguoi khai", "chu ho", "ho ten nguoi", "ong", "ba", "anh", "chi"}
+	emailWords = []string{"email", "e mail", "mail", "thu dien tu", "hop thu", "lien he"}
 )
 
 // The context window: labels come before a value ("Số CCCD: …"), sometimes after

@@ -1,17 +1,23 @@
-// Package detect finds Vietnamese personal data and state-secret markings in text: citizen ID
-// numbers, old identity-card numbers, mobile numbers, tax codes and the stamps MẬT, TỐI MẬT and
-// TUYỆT MẬT. The data family of the external posture engine runs it over crawled pages; data
-// discovery on agents and databases will run it over files and columns.
+// Package detect finds Vietnamese personal data, credentials and state-secret markings in text.
+// Default holds the detectors the public-page family was calibrated on: citizen ID numbers,
+// old identity-card numbers, mobile numbers, tax codes and the stamps MẬT, TỐI MẬT and TUYỆT
+// MẬT. All adds those data discovery runs over files and databases: landlines, social- and
+// health-insurance numbers, passports (and their MRZ), payment cards, bank accounts, e-mail
+// addresses, dates of birth, full names next to identifiers; private keys, cloud and API
+// tokens, JWTs, passwords in connection strings and configuration; and the lower markings
+// "KHÔNG PHỔ BIẾN" and "LƯU HÀNH NỘI BỘ".
 //
 // A detector validates structure beyond a pattern (province table, century digit, birth year,
-// check digit, network prefix, stamp layout) and gives each match a confidence that context
-// words nearby raise. Evidence is masked: a match carries a prefix of its value and, once
-// scanned, a keyed hash (HMAC-SHA-256 under a key the caller holds) that recognizes the same
-// value across pages and scans without storing it. A page holding one number is not a leak,
-// so Scan reports a detector only past a count of distinct values or one strong match.
+// check digit, Luhn, issuer range, network prefix, token alphabet and checksum, key encoding,
+// stamp layout) and gives each match a confidence that context words nearby (Vietnamese and
+// English) raise; entropy is a signal for secrets, never a verdict. Evidence is masked: a match
+// carries a prefix of its value and, once scanned, a keyed hash (HMAC-SHA-256 under a key the
+// caller holds) that recognizes the same value across pages and scans without storing it. A
+// page holding one number is not a leak, so Scan reports a detector only past a count of
+// distinct values or one strong match.
 //
-// Detectors make a single pass over the bytes looking for digit runs or stamp candidates;
-// there are no regular expressions on the hot path.
+// Detectors make a single pass over the bytes looking for digit runs, anchors (a token prefix,
+// a key word) or stamp candidates; there are no regular expressions on the hot path.
 package detect
 
 import (
@@ -20,6 +26,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"strings"
 	"time"
 )
 
@@ -100,6 +107,13 @@ func ClassOf(id string) Class {
 		return ClassPersonal
 	case MarkMat, MarkToiMat, MarkTuyet:
 		return ClassStateSecret
+	case Landline, SocialInsurance, Passport, BankCard, BankAccount, Email, BirthDate, FullName:
+		return ClassPersonal
+	case MarkKhongPhoBien, MarkNoiBo:
+		return ClassInternal
+	}
+	if strings.HasPrefix(id, "secret.") {
+		return ClassSecret
 	}
 	return ""
 }

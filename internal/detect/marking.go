@@ -262,8 +262,10 @@ type tok struct {
 	r          rune // for tokOther
 	n          int  // letters in a word
 	upper      bool // every letter upper case
-	base       [5]byte
-	marks      [5]uint16
+	firstUpper bool // the first letter upper case
+	innerUpper bool // a letter after the first upper case
+	base       [8]byte
+	marks      [8]uint16
 }
 
 const (
@@ -278,10 +280,13 @@ func tokenize(dst []tok, b []byte, start, end int) []tok {
 	line := b[:end]
 	for i := start; i < end; {
 		if l, n := readLetter(line, i); n > 0 {
-			t := tok{kind: tokWord, start: i, upper: true}
+			t := tok{kind: tokWord, start: i, upper: true, firstUpper: l.upper}
 			for n > 0 {
 				if t.n < len(t.base) {
 					t.base[t.n], t.marks[t.n] = l.base, l.marks
+				}
+				if t.n > 0 && l.upper {
+					t.innerUpper = true
 				}
 				t.n++
 				t.upper = t.upper && l.upper

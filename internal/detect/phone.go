@@ -99,6 +99,11 @@ func (phone) Find(b []byte, emit func(Match)) {
 			conf := confMedium
 			if hasContext(b, start, end, phoneWords, 1) {
 				conf = confContext
+			} else if hasContext(b, start, end, notIDWords, 0) || hasContext(b, start, end, socialWords, 1) {
+				// An account, an order or a social-insurance number that happens to fall in a
+				// mobile range.
+				k = j
+				continue
 			} else if j == k+1 && len(d) == 10 && validTax10(d) && hasContext(b, start, end, taxWords, 1) {
 				// Ten bare digits labelled as a tax code are a tax code, even when they also
 				// fall in a mobile range.

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -91,30 +92,50 @@ func severity(c *check.Catalog, id string) check.Severity {
 	return check.Info
 }
 
-// WriteJSON writes {"findings":[…],"summary":{…}} with every result, failing or not.
+// WriteJSON writes {"findings":[…],"summary":{…}} with every result, failing or not. Findings
+// are encoded one at a time, so a scan of thousands of hosts never holds its whole report in
+// memory twice (the bytes are those of one json.Encoder with two-space indentation).
 func WriteJSON(w io.Writer, s Scan) error {
-	out := struct {
-		Findings []jsonFinding `json:"findings"`
-		Summary  Summary       `json:"summary"`
-	}{Findings: []jsonFinding{}, Summary: Summarize(s)}
-	for _, r := range s.Results {
-		f := jsonFinding{Check: r.Check, Resource: r.Resource, Endpoint: r.Endpoint, Result: r.Status,
-			Severity: severity(s.Catalog, r.Check), Reason: r.Reason, Evidence: r.Evidence, At: r.At.UTC()}
-		if d, ok := s.Catalog.Def(r.Check); ok {
-			f.Title = d.Title
-			if r.Status == check.Fail {
-				rem := d.Remediation
-				f.Remediation = &rem
-			}
+	bw := bufio.NewWriter(w)
+	bw.WriteString("{\n  \"findings\": [")
+	for i, r := range s.Results {
+		b, err := json.MarshalIndent(newJSONFinding(s.Catalog, r), "    ", "  ")
+		if err != nil {
+			return err
 		}
-		if f.Evidence == nil {
-			f.Evidence = map[string]any{}
+		if i > 0 {
+			bw.WriteByte(',')
 		}
-		out.Findings = append(out.Findings, f)
+		bw.WriteString("\n    ")
+		bw.Write(b)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if len(s.Results) > 0 {
+		bw.WriteString("\n  ")
+	}
+	b, err := json.MarshalIndent(Summarize(s), "  ", "  ")
+	if err != nil {
+		return err
+	}
+	bw.WriteString("],\n  \"summary\": ")
+	bw.Write(b)
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+func newJSONFinding(c *check.Catalog, r check.Result) jsonFinding {
+	f := jsonFinding{Check: r.Check, Resource: r.Resource, Endpoint: r.Endpoint, Result: r.Status,
+		Severity: severity(c, r.Check), Reason: r.Reason, Evidence: r.Evidence, At: r.At.UTC()}
+	if d, ok := c.Def(r.Check); ok {
+		f.Title = d.Title
+		if r.Status == check.Fail {
+			rem := d.Remediation
+			f.Remediation = &rem
+		}
+	}
+	if f.Evidence == nil {
+		f.Evidence = map[string]any{}
+	}
+	return f
 }
 
 // WriteTable writes one line per result that is not a pass, worst first, then the summary.

@@ -17,9 +17,27 @@ type Budget struct {
 	Conns int     // concurrent connections per IP (default 6, as a browser opens)
 	Rate  float64 // new connections per second per IP (default 50; down to 1 for fragile hosts)
 
-	mu    sync.Mutex
-	hosts map[netip.Addr]*hostBudget
-	now   func() time.Time
+	mu     sync.Mutex
+	hosts  map[netip.Addr]*hostBudget
+	now    func() time.Time
+	shared Limiter // nil: this process is the only one scanning
+}
+
+// Limiter spaces out new connections to one address among several processes, so that a
+// per-address rate holds however many workers there are (queue/jetstream keeps one in NATS).
+// Implementations are safe for concurrent use.
+type Limiter interface {
+	// Wait blocks until a new connection to a may be opened, or returns an error (ctx ended,
+	// or the shared state cannot be reached); the connection is then not opened.
+	Wait(ctx context.Context, a netip.Addr) error
+}
+
+// Shared makes every new connection wait for l as well as for b's own limits: b still bounds
+// this process's connections and backs off from a host that resets them; l keeps the rate
+// across processes.
+func (b *Budget) Shared(l Limiter) *Budget {
+	b.shared = l
+	return b
 }
 
 type hostBudget struct {
@@ -65,6 +83,12 @@ func (b *Budget) acquire(ctx context.Context, a netip.Addr) (func(), error) {
 	for {
 		wait := b.take(h)
 		if wait == 0 {
+			if b.shared != nil {
+				if err := b.shared.Wait(ctx, a); err != nil {
+					release()
+					return nil, err
+				}
+			}
 			return release, nil
 		}
 		t := time.NewTimer(wait)

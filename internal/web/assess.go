@@ -176,7 +176,7 @@ func mapSlice[A, B any](in []A, f func(A) B) []B {
 
 // handleAssessmentCreate assesses now, synchronously, what the body names. Only resources in
 // scope are assessed; the others come back as outcomes with the reason.
-func handleAssessmentCreate(log *slog.Logger, svc *assess.Service) http.Handler {
+func handleAssessmentCreate(log *slog.Logger, svc assessAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -233,7 +233,7 @@ func handleAssessmentCreate(log *slog.Logger, svc *assess.Service) http.Handler 
 	})
 }
 
-func handleFindingList(log *slog.Logger, svc *assess.Service, now func() time.Time) http.Handler {
+func handleFindingList(log *slog.Logger, svc assessAPI, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -275,7 +275,7 @@ func handleFindingList(log *slog.Logger, svc *assess.Service, now func() time.Ti
 	})
 }
 
-func handleFindingGet(log *slog.Logger, svc *assess.Service, now func() time.Time) http.Handler {
+func handleFindingGet(log *slog.Logger, svc assessAPI, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -298,7 +298,7 @@ func handleFindingGet(log *slog.Logger, svc *assess.Service, now func() time.Tim
 	})
 }
 
-func handleFindingAccept(log *slog.Logger, svc *assess.Service, now func() time.Time) http.Handler {
+func handleFindingAccept(log *slog.Logger, svc assessAPI, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -318,7 +318,7 @@ func handleFindingAccept(log *slog.Logger, svc *assess.Service, now func() time.
 	})
 }
 
-func handleRunGet(log *slog.Logger, svc *assess.Service) http.Handler {
+func handleRunGet(log *slog.Logger, svc assessAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -338,7 +338,7 @@ func handleRunGet(log *slog.Logger, svc *assess.Service) http.Handler {
 	})
 }
 
-func handleResourceRuns(log *slog.Logger, svc *assess.Service) http.Handler {
+func handleResourceRuns(log *slog.Logger, svc assessAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))
@@ -355,7 +355,7 @@ func handleResourceRuns(log *slog.Logger, svc *assess.Service) http.Handler {
 
 // handleDiff answers "what is new, resolved, reopened and persisting" for a resource, a
 // system or an organization subtree, between two times or two runs.
-func handleDiff(log *slog.Logger, svc *assess.Service, now func() time.Time) http.Handler {
+func handleDiff(log *slog.Logger, svc assessAPI, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc == nil {
 			writeError(w, r, log, unavailable("assessment"))

@@ -78,7 +78,7 @@ func TestAssessmentAPI(t *testing.T) {
 	db := inv.Store().(*sqlite.DB)
 	scanner := &assess.Scanner{Guard: scope.New(scope.LoopbackFence(), "", time.Second), Families: []check.Runner{telnetFamily(port)}}
 	svc = assess.NewService(inv, db, scanner, cat, now, testLog(t))
-	srv = NewServer(Deps{Log: testLog(t), Inventory: inv, Now: now, Assess: svc})
+	srv = serveAsAdmin(t, Deps{Log: testLog(t), Inventory: inv, Now: now, Assess: svc})
 	if _, err := inv.CreateResource(t.Context(), inventory.Resource{ID: "ip:127.0.0.1", System: "hn-portal", Scope: inventory.ScopeAssigned, ScopeReason: "lab host"}); err != nil {
 		t.Fatal(err)
 	}

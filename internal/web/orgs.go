@@ -8,7 +8,7 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
-func handleOrgList(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleOrgList(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, page, err := listQuery(r, "under", "parent", "level")
 		if err != nil {
@@ -30,7 +30,7 @@ func handleOrgList(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleOrgCreate(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleOrgCreate(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[orgJSON](w, r)
 		if err != nil {
@@ -47,7 +47,7 @@ func handleOrgCreate(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleOrgGet(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleOrgGet(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o, err := inv.Org(r.Context(), r.PathValue("code"))
 		if err != nil {
@@ -60,7 +60,7 @@ func handleOrgGet(log *slog.Logger, inv *inventory.Service) http.Handler {
 
 // handleOrgPut replaces an organization. The code in the path names it; a code in the body
 // is optional and must agree, since renaming is not an update.
-func handleOrgPut(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleOrgPut(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[orgJSON](w, r)
 		if err != nil {
@@ -82,7 +82,7 @@ func handleOrgPut(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleOrgDelete(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleOrgDelete(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := inv.DeleteOrg(r.Context(), r.PathValue("code")); err != nil {
 			writeError(w, r, log, err)

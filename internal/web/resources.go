@@ -11,7 +11,7 @@ import (
 // Resource handlers take the unified identifier from the {id} path segment, already
 // unescaped by the mux ("url:https://x.vn/a"); the service normalizes it.
 
-func handleResourceList(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourceList(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, page, err := listQuery(r, "system", "under", "kind", "scope")
 		if err != nil {
@@ -38,7 +38,7 @@ func handleResourceList(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleResourceCreate(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourceCreate(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[resourceJSON](w, r)
 		if err != nil {
@@ -55,7 +55,7 @@ func handleResourceCreate(log *slog.Logger, inv *inventory.Service) http.Handler
 	})
 }
 
-func handleResourceGet(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourceGet(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := inv.Resource(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -68,7 +68,7 @@ func handleResourceGet(log *slog.Logger, inv *inventory.Service) http.Handler {
 
 // handleResourcePut changes a resource's system or scope. The identifier in the path names
 // it; one in the body is optional and must normalize to the same identifier.
-func handleResourcePut(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourcePut(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[resourceJSON](w, r)
 		if err != nil {
@@ -99,7 +99,7 @@ func normalized(id string) string {
 	return id
 }
 
-func handleResourceDelete(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourceDelete(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := inv.DeleteResource(r.Context(), r.PathValue("id")); err != nil {
 			writeError(w, r, log, err)
@@ -111,7 +111,7 @@ func handleResourceDelete(log *slog.Logger, inv *inventory.Service) http.Handler
 
 // handleResourceChallenge issues the ownership token of a resource, or returns the pending
 // one, with the DNS record or HTTP file that proves control.
-func handleResourceChallenge(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleResourceChallenge(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := inv.IssueChallenge(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -124,7 +124,7 @@ func handleResourceChallenge(log *slog.Logger, inv *inventory.Service) http.Hand
 
 // handleResourceVerify checks the pending challenge over the network with p and, when it is
 // met, answers with the now verified resource.
-func handleResourceVerify(log *slog.Logger, inv *inventory.Service, p inventory.Prover) http.Handler {
+func handleResourceVerify(log *slog.Logger, inv inventoryAPI, p inventory.Prover) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p == nil {
 			writeError(w, r, log, &apiError{status: http.StatusServiceUnavailable, code: "unavailable",

@@ -17,14 +17,18 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
 // Deps is what the server needs. It is a struct so that new features add fields, not
-// parameters. Inventory is required; the other fields have safe defaults.
+// parameters. Inventory and Auth are required; the other fields have safe defaults.
 type Deps struct {
 	Log       *slog.Logger       // nil discards logs
-	Inventory *inventory.Service // required
+	Inventory *inventory.Service // required; the handlers reach it only through Auth's scoping
+	// Auth authenticates requests, decides what each principal may do and manages accounts,
+	// tokens and the audit log. Required: every route but the public ones needs a principal.
+	Auth *auth.Service
 	// Prover checks ownership challenges for POST /api/v1/resources/{id}/verify. Nil makes that
 	// endpoint answer 503 unavailable.
 	Prover inventory.Prover
@@ -40,10 +44,13 @@ type Deps struct {
 }
 
 // NewServer returns the handler for every route Khiên serves, wrapped in its middleware.
-// It panics if d.Inventory is nil: that is a wiring mistake, found at start-up.
+// It panics if d.Inventory or d.Auth is nil: that is a wiring mistake, found at start-up.
 func NewServer(d Deps) http.Handler {
 	if d.Inventory == nil {
 		panic("web.NewServer: Deps.Inventory is nil")
+	}
+	if d.Auth == nil {
+		panic("web.NewServer: Deps.Auth is nil; every route but /healthz needs authentication")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
@@ -58,12 +65,18 @@ func NewServer(d Deps) http.Handler {
 
 	// The middleware, outermost first. recoverPanics wraps everything, so no panic escapes
 	// as a dropped connection; logRequests and countRequests record a panicking request as
-	// the 500 it becomes. Authentication goes after countRequests when it comes.
+	// the 500 it becomes. Then cross-site requests are refused, the principal is put in the
+	// context, routes that need one refuse requests without, and a session's unsafe
+	// requests must carry its CSRF token.
 	return recoverPanics(d.Log,
 		logRequests(d.Log, d.Now,
 			countRequests(reg, d.Now,
 				apiHeaders(
-					&router{mux: mux, log: d.Log}))))
+					crossOrigin(d.Log,
+						authenticate(d.Auth, d.Log,
+							requirePrincipal(mux, d.Log,
+								checkCSRF(d.Log,
+									&router{mux: mux, log: d.Log}))))))))
 }
 
 // router is the ServeMux with JSON answers for the requests no route takes: the mux itself

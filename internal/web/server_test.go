@@ -140,7 +140,9 @@ func TestPanic(t *testing.T) {
 func TestInternalError(t *testing.T) {
 	var logs bytes.Buffer
 	db := openStore(t)
-	srv := NewServer(Deps{Log: slog.New(slog.NewTextHandler(&logs, nil)), Inventory: inventory.NewService(db, fixedNow)})
+	// Authentication has its own store, so that only the inventory's fails.
+	a := newAuth(t, openStore(t), fixedNow)
+	srv := asAdmin(NewServer(Deps{Log: slog.New(slog.NewTextHandler(&logs, nil)), Inventory: inventory.NewService(db, fixedNow), Auth: a}), testAdmin(t, a))
 	db.Close() // every query now fails
 	rec := do(t, srv, "GET", "/api/v1/organizations/HN", "")
 	const want = `{"error":{"code":"internal","message":"internal error"}}` + "\n"

@@ -8,7 +8,7 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
-func handleSystemList(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleSystemList(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, page, err := listQuery(r, "org", "under", "stage", "level")
 		if err != nil {
@@ -36,7 +36,7 @@ func handleSystemList(log *slog.Logger, inv *inventory.Service) http.Handler {
 }
 
 // handleSystemCreate stores a new system; without an id in the body one is generated.
-func handleSystemCreate(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleSystemCreate(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[systemJSON](w, r)
 		if err != nil {
@@ -53,7 +53,7 @@ func handleSystemCreate(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleSystemGet(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleSystemGet(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := inv.System(r.Context(), r.PathValue("id"))
 		if err != nil {
@@ -66,7 +66,7 @@ func handleSystemGet(log *slog.Logger, inv *inventory.Service) http.Handler {
 
 // handleSystemPut replaces a system. The id in the path names it; an id in the body is
 // optional and must agree.
-func handleSystemPut(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleSystemPut(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		in, err := decode[systemJSON](w, r)
 		if err != nil {
@@ -88,7 +88,7 @@ func handleSystemPut(log *slog.Logger, inv *inventory.Service) http.Handler {
 	})
 }
 
-func handleSystemDelete(log *slog.Logger, inv *inventory.Service) http.Handler {
+func handleSystemDelete(log *slog.Logger, inv inventoryAPI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := inv.DeleteSystem(r.Context(), r.PathValue("id")); err != nil {
 			writeError(w, r, log, err)

@@ -41,7 +41,9 @@ func openStore(t *testing.T) *sqlite.DB {
 }
 
 // newTestServer builds the real server over a fresh SQLite store filled by seed. edit, if
-// not nil, changes the dependencies first.
+// not nil, changes the dependencies first. The server answers requests that carry no
+// credentials as a platform administrator's API token (see serveAsAdmin); tests of access
+// send their own.
 func newTestServer(t *testing.T, edit func(*Deps)) (http.Handler, *inventory.Service) {
 	t.Helper()
 	inv := inventory.NewService(openStore(t), fixedNow)
@@ -50,7 +52,7 @@ func newTestServer(t *testing.T, edit func(*Deps)) (http.Handler, *inventory.Ser
 	if edit != nil {
 		edit(&d)
 	}
-	return NewServer(d), inv
+	return serveAsAdmin(t, d), inv
 }
 
 // seed is a small inventory: a province with one department, a system of the department

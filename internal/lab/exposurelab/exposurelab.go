@@ -77,15 +77,15 @@ func (s *Server) Close() error {
 	return s.err
 }
 
-// listen binds port 0 of ip, which must be a loopback address.
-func listen(ctx context.Context, ip netip.Addr, name string) (*Server, error) {
-	if !ip.IsLoopback() {
-		return nil, fmt.Errorf("exposurelab: %s is not a loopback address; the lab listens on loopback only", ip)
+// listen binds ap (port 0 picks a free one), whose address must be a loopback address.
+func listen(ctx context.Context, ap netip.AddrPort, name string) (*Server, error) {
+	if !ap.Addr().IsLoopback() {
+		return nil, fmt.Errorf("exposurelab: %s is not a loopback address; the lab listens on loopback only", ap.Addr())
 	}
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", netip.AddrPortFrom(ip, 0).String())
+	ln, err := lc.Listen(ctx, "tcp", ap.String())
 	if err != nil {
-		return nil, fmt.Errorf("exposurelab: listen for %s on %s: %w", name, ip, err)
+		return nil, fmt.Errorf("exposurelab: listen for %s on %s: %w", name, ap, err)
 	}
 	s := &Server{
 		Name:  name,
@@ -133,16 +133,16 @@ func (s *Server) serve(handle func(net.Conn)) {
 
 // StartWeb serves h over plain HTTP on port 0 of ip.
 func StartWeb(ctx context.Context, ip netip.Addr, h http.Handler) (*Server, error) {
-	return startWeb(ctx, ip, h, false)
+	return startWeb(ctx, netip.AddrPortFrom(ip, 0), h, false)
 }
 
 // StartWebTLS serves h over HTTPS with a self-signed certificate on port 0 of ip.
 func StartWebTLS(ctx context.Context, ip netip.Addr, h http.Handler) (*Server, error) {
-	return startWeb(ctx, ip, h, true)
+	return startWeb(ctx, netip.AddrPortFrom(ip, 0), h, true)
 }
 
-func startWeb(ctx context.Context, ip netip.Addr, h http.Handler, useTLS bool) (*Server, error) {
-	s, err := listen(ctx, ip, "web")
+func startWeb(ctx context.Context, ap netip.AddrPort, h http.Handler, useTLS bool) (*Server, error) {
+	s, err := listen(ctx, ap, "web")
 	if err != nil {
 		return nil, err
 	}

@@ -130,3 +130,27 @@ func TestAddrs(t *testing.T) {
 		t.Errorf("Addrs past the end of 127/8 gave %d addresses, want 1", n)
 	}
 }
+
+// TestStartServiceAt binds the port it is given, as the lab orchestrator does with each
+// protocol's standard port.
+func TestStartServiceAt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.24.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := ln.Addr().(*net.TCPAddr).AddrPort()
+	ln.Close()
+	for _, proto := range []string{Redis, Elasticsearch} {
+		s, err := StartServiceAt(t.Context(), ap, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Addr != ap {
+			t.Errorf("%s listens on %s, want %s", proto, s.Addr, ap)
+		}
+		s.Close()
+	}
+	if _, err := StartServiceAt(t.Context(), netip.MustParseAddrPort("192.0.2.1:6379"), Redis); err == nil {
+		t.Error("StartServiceAt on a non-loopback address succeeded")
+	}
+}

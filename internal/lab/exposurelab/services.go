@@ -42,8 +42,14 @@ var (
 // StartService starts a listener on port 0 of ip that answers the first steps of protocol
 // the way a real server does, and no further: no data is ever served.
 func StartService(ctx context.Context, ip netip.Addr, protocol string) (*Server, error) {
+	return StartServiceAt(ctx, netip.AddrPortFrom(ip, 0), protocol)
+}
+
+// StartServiceAt is StartService on a given address and port, such as the protocol's standard
+// port (5432 for PostgreSQL) on a lab host of its own; port 0 picks a free one.
+func StartServiceAt(ctx context.Context, ap netip.AddrPort, protocol string) (*Server, error) {
 	if protocol == Elasticsearch {
-		s, err := startWeb(ctx, ip, elasticsearch(), false)
+		s, err := startWeb(ctx, ap, elasticsearch(), false)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +71,7 @@ func StartService(ctx context.Context, ip netip.Addr, protocol string) (*Server,
 	if !ok {
 		return nil, fmt.Errorf("exposurelab: unknown protocol %q; use one of %s", protocol, strings.Join(Protocols, ", "))
 	}
-	s, err := listen(ctx, ip, protocol)
+	s, err := listen(ctx, ap, protocol)
 	if err != nil {
 		return nil, err
 	}

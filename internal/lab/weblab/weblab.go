@@ -39,6 +39,14 @@ type Config struct {
 	CA *CA
 	// Certificate, when set, is served instead of one issued by CA.
 	Certificate *tls.Certificate
+	// TLS, when set, is the HTTPS listener's whole configuration (protocol versions, cipher
+	// suites and certificate: its Certificates must be set), for hosts whose web side is
+	// good but whose TLS is old; CA and Certificate are then unused.
+	TLS *tls.Config
+	// Aliases are other names the host answers for (virtual hosts, IP literals): plain HTTP
+	// redirects a request for an alias to the same alias over HTTPS, as "return 301
+	// https://$host$request_uri" does, and an issued certificate covers them too.
+	Aliases []string
 
 	// RedirectHTTP makes plain HTTP answer 301 to the same path on https://Name:HTTPSPort.
 	RedirectHTTP bool
@@ -59,6 +67,13 @@ type Config struct {
 	CORS           CORS
 	// Body is the page's HTML; empty means GoodPage.
 	Body string
+	// Handler, when set, writes the status and body of every request that is not
+	// redirected, after the configured headers are set: a site with several pages, exposed
+	// files or a soft 404. Body is then unused.
+	Handler http.Handler
+	// Middleware, when set, wraps the host's whole handler on both schemes, ahead of the
+	// redirects: for answers every path needs (an ownership token, a probe's answer).
+	Middleware func(http.Handler) http.Handler
 }
 
 // CORS is how a host answers a request that carries an Origin.
@@ -197,14 +212,14 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	var lc net.ListenConfig
 	if !cfg.NoHTTPS {
 		cert := cfg.Certificate
-		if cert == nil {
+		if cert == nil && cfg.TLS == nil {
 			ca := cfg.CA
 			if ca == nil {
 				if ca, err = NewCA("Khiên lab CA for " + cfg.Name); err != nil {
 					return nil, err
 				}
 			}
-			c, err := ca.Issue(cfg.Name, cfg.IP)
+			c, err := ca.Issue(append([]string{cfg.Name, cfg.IP}, cfg.Aliases...)...)
 			if err != nil {
 				return nil, err
 			}
@@ -216,7 +231,11 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		h.Config.HTTPSPort = ln.Addr().(*net.TCPAddr).Port
 		h.HTTPSAddr = ln.Addr().String()
-		tl := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
+		tc := cfg.TLS
+		if tc == nil {
+			tc = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		}
+		tl := tls.NewListener(ln, tc)
 		h.serve(tl, h.handler(true))
 	}
 	if !cfg.NoHTTP {
@@ -240,6 +259,9 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 }
 
 func (h *Host) serve(ln net.Listener, handler http.Handler) {
+	if h.Config.Middleware != nil {
+		handler = h.Config.Middleware(handler)
+	}
 	s := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -287,7 +309,7 @@ func (h *Host) handler(overTLS bool) http.Handler {
 				http.Redirect(w, r, c.RedirectTo, http.StatusMovedPermanently)
 				return
 			case c.RedirectHTTP:
-				http.Redirect(w, r, "https://"+hostPort(c.Name, c.HTTPSPort, 443)+r.URL.RequestURI(), http.StatusMovedPermanently)
+				http.Redirect(w, r, "https://"+hostPort(c.redirectHost(r.Host), c.HTTPSPort, 443)+r.URL.RequestURI(), http.StatusMovedPermanently)
 				return
 			}
 		}
@@ -299,9 +321,28 @@ func (h *Host) handler(overTLS bool) http.Handler {
 		for _, ck := range c.Cookies {
 			hdr.Add("Set-Cookie", ck)
 		}
+		if c.Handler != nil {
+			c.Handler.ServeHTTP(w, r)
+			return
+		}
 		hdr.Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte(c.Body))
 	})
+}
+
+// redirectHost is the host plain HTTP redirects to: the requested one when it is an alias,
+// else Name.
+func (c Config) redirectHost(requested string) string {
+	if h, _, err := net.SplitHostPort(requested); err == nil {
+		requested = h
+	}
+	requested = strings.Trim(requested, "[]")
+	for _, a := range c.Aliases {
+		if strings.EqualFold(a, requested) {
+			return a
+		}
+	}
+	return c.Name
 }
 
 // StartN starts n hosts like cfg on distinct loopback addresses from first on (skipping

@@ -138,3 +138,74 @@ func TestStartN(t *testing.T) {
 		t.Error("hosts do not share one CA")
 	}
 }
+
+// TestComposition covers what the lab orchestrator composes hosts with: aliases that plain
+// HTTP redirects keep, a Handler for the pages, a Middleware ahead of the redirect, and a
+// whole TLS configuration.
+func TestComposition(t *testing.T) {
+	ca, err := NewCA("composition")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ca.Issue("comp.lab.khien.test", "alias.lab.khien.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Good("comp.lab.khien.test")
+	c.IP = "127.0.31.1"
+	c.Aliases = []string{"alias.lab.khien.test"}
+	c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13}
+	c.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte("trang chủ"))
+	})
+	c.Middleware = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				w.Write([]byte("tok"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	h, err := Start(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	h.CA = ca
+	cl := client(h)
+	get := func(url string) (*http.Response, string) {
+		t.Helper()
+		resp, err := cl.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	httpPort := ":" + strings.Split(h.HTTPAddr, ":")[1]
+	httpsPort := ":" + strings.Split(h.HTTPSAddr, ":")[1]
+	for _, tt := range []struct{ url, location string }{
+		{"http://alias.lab.khien.test" + httpPort + "/a", "https://alias.lab.khien.test" + httpsPort + "/a"},
+		{"http://other.lab.khien.test" + httpPort + "/a", "https://comp.lab.khien.test" + httpsPort + "/a"},
+	} {
+		if resp, _ := get(tt.url); resp.StatusCode != 301 || resp.Header.Get("Location") != tt.location {
+			t.Errorf("GET %s = %d to %q, want 301 to %q", tt.url, resp.StatusCode, resp.Header.Get("Location"), tt.location)
+		}
+	}
+	if resp, body := get("http://comp.lab.khien.test" + httpPort + "/token"); resp.StatusCode != 200 || body != "tok" {
+		t.Errorf("middleware: %d %q, want 200 tok", resp.StatusCode, body)
+	}
+	resp, body := get("https://alias.lab.khien.test" + httpsPort + "/")
+	if body != "trang chủ" || resp.Header.Get("X-Frame-Options") != "DENY" || resp.TLS.Version != tls.VersionTLS13 {
+		t.Errorf("handler: %q, X-Frame-Options %q, TLS %x", body, resp.Header.Get("X-Frame-Options"), resp.TLS.Version)
+	}
+	if resp, _ := get("https://comp.lab.khien.test" + httpsPort + "/x"); resp.StatusCode != 404 || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("handler 404: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
