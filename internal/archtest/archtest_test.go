@@ -30,6 +30,11 @@ var forbidden = map[string][]string{
 	"internal/scope":     {"database/sql", store, web, app},
 	"internal/web":       {store, app},
 	"internal/demo":      {"net", "net/http", "database/sql", store},
+	"internal/control":   {"net", "net/http", "database/sql", "os", store, web, app},
+	"internal/gate":      {"net", "net/http", "database/sql", "os", store, web, app},
+	// index is a pure function of its inputs: no I/O at all (its own test also forbids the clock).
+	"internal/index": {"net", "net/http", "database/sql", "os", "io/fs", "syscall", "math/rand", "math/rand/v2", "crypto/rand",
+		store, web, app, module + "/internal/assess", module + "/internal/scope", module + "/internal/queue"},
 }
 
 const (

@@ -138,6 +138,9 @@ func (t *top) offer(e *engine, c *candidate, gain, after float64) {
 	if len(t.list) == t.n && !better(r, t.list[t.n-1]) {
 		return
 	}
+	if t.list == nil {
+		t.list = make([]ranked, 0, t.n+1)
+	}
 	i, _ := slices.BinarySearchFunc(t.list, r, func(x, y ranked) int {
 		if better(x, y) {
 			return -1

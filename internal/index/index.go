@@ -70,9 +70,7 @@ type engine struct {
 	orgCtl   []int // indices of organization controls in controls
 	atts     map[attKey][]control.Attestation
 
-	incs    []*incFacts
-	reqs    []*reqFacts
-	removed []RemovedSystem
+	incs []*incFacts
 
 	warnings []check.Text
 }
@@ -90,9 +88,8 @@ type orgNode struct {
 	own      []int // all own systems, by id
 	subtree  []int // eligible systems of the subtree, by id
 
-	level int            // control.OrgLevel of its own eligible systems
-	met   map[int]bool   // organization controls met, by index into engine.controls
-	state map[int]string // and their attestation state
+	level int          // control.OrgLevel of its own eligible systems
+	met   map[int]bool // organization controls met, by index into engine.controls
 
 	// Aggregates of the base computation.
 	w, sum     float64
@@ -118,7 +115,6 @@ type resFacts struct {
 	freshUntil time.Time
 	n          [nSev]int // applicable: passing + failing
 	open, acc  [nSev]int // failing, and of those accepted
-	findings   []int     // indices into sysFacts.findings
 }
 
 type findFacts struct {
@@ -127,8 +123,7 @@ type findFacts struct {
 	sev      int
 	accepted bool
 	opened   time.Time // when the overdue and known-exploited clocks started
-	overdue  bool
-	kev      bool // counts towards the known-exploited cap
+	kev      bool      // counts towards the known-exploited cap
 }
 
 type sysFacts struct {
@@ -165,12 +160,6 @@ type incFacts struct {
 	deadlines                []Deadline
 }
 
-type reqFacts struct {
-	r        Request
-	org      int
-	deadline Deadline
-}
-
 // Compute computes the index of every organization and system of in at asOf under method m.
 // It never fails: facts it cannot place (a system of an unknown organization, a finding of an
 // unknown resource, a cycle in the tree) are left out or repaired and reported in Warnings.
@@ -204,7 +193,7 @@ func (e *engine) buildOrgs(in []Org) {
 			continue
 		}
 		e.byOrg[o.Code] = len(e.orgs)
-		e.orgs = append(e.orgs, &orgNode{org: o, parent: -1, met: map[int]bool{}, state: map[int]string{}})
+		e.orgs = append(e.orgs, &orgNode{org: o, parent: -1, met: map[int]bool{}})
 	}
 	for _, n := range e.orgs {
 		if n.org.Parent == "" {
@@ -395,7 +384,6 @@ func (e *engine) buildResources(resources []Resource, findings []Finding) {
 			rf.open[sev]--
 			rf.acc[sev]++
 		}
-		rf.findings = append(rf.findings, len(sf.findings))
 		sf.findings = append(sf.findings, ff)
 	}
 	for _, sf := range e.sys {
@@ -431,7 +419,6 @@ func (e *engine) systemFacts(sf *sysFacts) {
 			sf.openHigh++
 		}
 		if d := sla[ff.sev]; d > 0 && e.asOf.After(ff.opened.Add(d)) {
-			ff.overdue = true
 			if ff.sev == sevCritical {
 				c.OverdueCritical++
 			} else {
@@ -482,13 +469,35 @@ func (e *engine) buildControls(controls []control.Control, atts []control.Attest
 			e.orgCtl = append(e.orgCtl, i)
 		}
 	}
-	for _, a := range atts {
-		scope, subject := a.Subject()
-		k := attKey{scope, subject}
-		e.atts[k] = append(e.atts[k], a)
+	// Group the attestations by subject: one sorted copy, sliced per subject.
+	sorted := slices.Clone(atts)
+	slices.SortStableFunc(sorted, func(a, b control.Attestation) int {
+		as, ac := a.Subject()
+		bs, bc := b.Subject()
+		return cmp.Or(cmp.Compare(as, bs), cmp.Compare(ac, bc))
+	})
+	for i := 0; i < len(sorted); {
+		scope, subject := sorted[i].Subject()
+		j := i + 1
+		for j < len(sorted) {
+			if s, c := sorted[j].Subject(); s != scope || c != subject {
+				break
+			}
+			j++
+		}
+		e.atts[attKey{scope, subject}] = sorted[i:j:j]
+		i = j
 	}
 	for _, sf := range e.sys {
 		as := e.atts[attKey{control.ScopeSystem, sf.s.ID}]
+		n := 0
+		for i := range controls {
+			if controls[i].AppliesToSystem(sf.s.Level, sf.s.DataClasses, e.asOf) {
+				n++
+			}
+		}
+		sf.required, sf.met = make([]int, 0, n), make([]bool, 0, n)
+		sf.states, sf.attests = make([]control.State, 0, n), make([]control.Attestation, 0, n)
 		for i := range controls {
 			c := &controls[i]
 			if !c.AppliesToSystem(sf.s.Level, sf.s.DataClasses, e.asOf) {
@@ -516,7 +525,6 @@ func (e *engine) buildControls(controls []control.Control, atts []control.Attest
 		for _, ci := range e.orgCtl {
 			_, st := control.Find(as, controls[ci].ID, control.ScopeOrganization, n.org.Code, e.asOf)
 			n.met[ci] = st == control.StateApproved
-			n.state[ci] = string(st)
 		}
 	}
 }
@@ -606,14 +614,12 @@ func (e *engine) buildIncidents(incidents []Incident, requests []Request) {
 		if r.Urgent {
 			h = e.m.Deadlines.UrgentRequestHours
 		}
-		f := &reqFacts{r: r, org: -1, deadline: e.deadline("request", r.ID, r.Org, "", r.ReceivedAt.Add(hours(h)), r.AnsweredAt)}
+		d := e.deadline("request", r.ID, r.Org, "", r.ReceivedAt.Add(hours(h)), r.AnsweredAt)
 		if o, ok := e.byOrg[r.Org]; ok {
-			f.org = o
-			e.orgs[o].deadlines = append(e.orgs[o].deadlines, f.deadline)
+			e.orgs[o].deadlines = append(e.orgs[o].deadlines, d)
 		} else {
 			e.warn("Yêu cầu "+r.ID+" gửi cơ quan "+r.Org+" không có trong cây.", "request "+r.ID+" is addressed to "+r.Org+", which is not in the tree")
 		}
-		e.reqs = append(e.reqs, f)
 	}
 }
 
@@ -631,7 +637,6 @@ func (e *engine) buildRemoved(removed []RemovedSystem) {
 			e.warn("Hệ thống đã xóa "+r.ID+" thuộc cơ quan "+r.Org+" không có trong cây.", "removed system "+r.ID+" belonged to "+r.Org+", which is not in the tree")
 			continue
 		}
-		e.removed = append(e.removed, r)
 		for ; o != -1; o = e.orgs[o].parent {
 			e.orgs[o].removed = append(e.orgs[o].removed, r)
 		}

@@ -16,7 +16,13 @@ import (
 // The properties the index must keep, over hundreds of generated inventories. Seeds are fixed,
 // so a failure names the seed that reproduces it.
 
-const propertySeeds = 300
+// seeds is how many inventories each property is checked on: 300, or 60 with -short.
+func seeds() uint64 {
+	if testing.Short() {
+		return 60
+	}
+	return 300
+}
 
 func smallSize(seed uint64) genSize {
 	return genSize{orgs: 3 + int(seed%9), systems: 4 + int(seed*7%29), maxDepth: 1 + int(seed%4), incidents: int(seed % 4)}
@@ -46,7 +52,7 @@ func jsonOf(t testing.TB, v any) []byte {
 func TestPropertyFixNeverLowers(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for seed := uint64(1); seed <= propertySeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(); seed++ {
 		in := generate(t, seed, smallSize(seed))
 		m := methodFor(seed)
 		before := Compute(in, m, genAsOf)
@@ -67,7 +73,7 @@ func TestPropertyFixNeverLowers(t *testing.T) {
 			checked++
 		}
 	}
-	if checked < propertySeeds {
+	if checked < int(seeds()) {
 		t.Fatalf("only %d fixes checked", checked)
 	}
 }
@@ -76,7 +82,7 @@ func TestPropertyFixNeverLowers(t *testing.T) {
 // level and stage, with any attestations, never raises any index.
 func TestPropertyUnassessedSystemNeverRaises(t *testing.T) {
 	t.Parallel()
-	for seed := uint64(1); seed <= propertySeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(); seed++ {
 		in := generate(t, seed, smallSize(seed))
 		m := methodFor(seed)
 		before := Compute(in, m, genAsOf)
@@ -106,7 +112,7 @@ func TestPropertyUnassessedSystemNeverRaises(t *testing.T) {
 // organization and of every organization above it.
 func TestPropertyRemovalVisible(t *testing.T) {
 	t.Parallel()
-	for seed := uint64(1); seed <= propertySeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(); seed++ {
 		in := generate(t, seed, smallSize(seed))
 		rng := rand.New(rand.NewPCG(seed, 3))
 		gone := in.Systems[rng.IntN(len(in.Systems))]
@@ -152,7 +158,7 @@ func TestPropertyRemovalVisible(t *testing.T) {
 func TestPropertyDeterministic(t *testing.T) {
 	t.Parallel()
 	hcm := time.FixedZone("ICT", 7*3600)
-	for seed := uint64(1); seed <= propertySeeds; seed++ {
+	for seed := uint64(1); seed <= seeds(); seed++ {
 		in := generate(t, seed, smallSize(seed))
 		m := methodFor(seed)
 		want := jsonOf(t, Compute(in, m, genAsOf))
@@ -180,6 +186,11 @@ func TestPropertyDeterministic(t *testing.T) {
 		}
 		if got := jsonOf(t, res); !bytes.Equal(got, want) {
 			t.Fatalf("seed %d: a stored result does not survive a JSON round trip", seed)
+		}
+		// A history's snapshots of the day match the recomputation exactly.
+		again := Compute(back, mBack, genAsOf)
+		if !slices.Equal(res.Snapshots(), again.Snapshots()) {
+			t.Fatalf("seed %d: stored snapshots differ from a recomputation", seed)
 		}
 	}
 }
@@ -209,7 +220,7 @@ func shuffle(in Input, rng *rand.Rand) Input {
 func TestActionsExact(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for seed := uint64(1); seed <= 80; seed++ {
+	for seed := uint64(1); seed <= seeds()*4/15; seed++ { // 80, or 16 with -short
 		in := generate(t, seed, smallSize(seed))
 		m := methodFor(seed)
 		base := Compute(in, m, genAsOf)
@@ -241,7 +252,7 @@ func TestActionsExact(t *testing.T) {
 			}
 		}
 	}
-	if checked < 200 {
+	if checked < int(seeds()) {
 		t.Fatalf("only %d actions checked", checked)
 	}
 	t.Logf("%d actions checked against a full recomputation", checked)
@@ -251,7 +262,7 @@ func TestActionsExact(t *testing.T) {
 // than the last action listed (a fix with the same effect as a listed one is the same action).
 func TestActionsAreTheBest(t *testing.T) {
 	t.Parallel()
-	for seed := uint64(1); seed <= 15; seed++ {
+	for seed := uint64(1); seed <= seeds()/20; seed++ { // 15, or 3 with -short
 		in := generate(t, seed, smallSize(seed))
 		m := methodFor(seed)
 		base := Compute(in, m, genAsOf)

@@ -73,6 +73,31 @@ func (r *Result) System(id string) (*SystemResult, bool) {
 	return nil, false
 }
 
+// Snapshot is what a history keeps of one organization's index per day: enough to draw its
+// trend and its rank, and to check a recomputation of that day (Index bit for bit, Tenths
+// exactly).
+type Snapshot struct {
+	Org     string    `json:"org"`
+	AsOf    time.Time `json:"as_of"`
+	Method  string    `json:"method"`
+	Index   float64   `json:"index"`
+	Tenths  int       `json:"tenths"`
+	Grade   Grade     `json:"grade"`
+	Rank    int       `json:"rank"`
+	Peers   int       `json:"peers"`
+	Subtree Counts    `json:"subtree"`
+}
+
+// Snapshots returns the snapshot of every organization, in the result's order.
+func (r *Result) Snapshots() []Snapshot {
+	out := make([]Snapshot, 0, len(r.Orgs))
+	for _, o := range r.Orgs {
+		out = append(out, Snapshot{Org: o.Org, AsOf: r.AsOf, Method: r.Method, Index: o.Index, Tenths: o.Tenths,
+			Grade: o.Grade, Rank: o.Rank, Peers: o.Peers, Subtree: o.Subtree})
+	}
+	return out
+}
+
 // OrgResult is one organization's index, rolled up over its subtree, with its explanation.
 type OrgResult struct {
 	Org    string `json:"org"`
