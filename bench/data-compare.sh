@@ -35,10 +35,13 @@ BYTES=$(du -sb "$CORPUS" | cut -f1)
 
 one_core() { taskset -c 0 env GOMAXPROCS=1 "$@"; }
 
-# seconds runs a command and prints its wall time in seconds; exit status 1 (found) is fine.
+# seconds runs a command with its output to the file $1 and prints its wall time in seconds;
+# exit status 1 (places found) is fine.
 seconds() {
+	out=$1
+	shift
 	start=$(date +%s.%N)
-	"$@" || [ $? -eq 1 ]
+	"$@" >"$out" || [ $? -eq 1 ]
 	end=$(date +%s.%N)
 	echo "$start $end" | awk '{printf "%.2f", $2 - $1}'
 }
@@ -46,11 +49,11 @@ seconds() {
 mbps() { echo "$BYTES $1" | awk '{printf "%.1f", $1 / 1048576 / $2}'; }
 
 echo "== Khiên, secret detectors"
-T_KS=$(seconds one_core "$WORK/khien" data scan --only secret --workers 1 --format json "$CORPUS" >"$WORK/khien-secrets.json")
+T_KS=$(seconds "$WORK/khien-secrets.json" one_core "$WORK/khien" data scan --only secret --workers 1 --format json "$CORPUS")
 echo "== Khiên, all detectors"
-T_KA=$(seconds one_core "$WORK/khien" data scan --workers 1 --format json "$CORPUS" >"$WORK/khien-all.json")
+T_KA=$(seconds "$WORK/khien-all.json" one_core "$WORK/khien" data scan --workers 1 --format json "$CORPUS")
 echo "== gitleaks $GITLEAKS_VERSION"
-T_GL=$(seconds one_core "$WORK/gl/gitleaks" dir "$CORPUS" --no-banner --log-level error \
+T_GL=$(seconds "$WORK/gitleaks.out" one_core "$WORK/gl/gitleaks" dir "$CORPUS" --no-banner --log-level error \
 	--report-format json --report-path "$WORK/gitleaks.json" --exit-code 0)
 
 echo "== recall on the planted credentials"

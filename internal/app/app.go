@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/assurance"
+	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
@@ -29,11 +31,16 @@ import (
 // DefaultDB is where the embedded store lives when no --db or KHIEN_DB is given.
 const DefaultDB = "./khien.db"
 
+// PostgresConns is the most connections one process (server or worker) opens to PostgreSQL;
+// they are kept open between uses. Size max_connections by it (docs/scale.md).
+const PostgresConns = 16
+
 // Store is what app needs of a backend beyond the domain stores.
 type Store interface {
 	inventory.Store
 	FeedStore
 	assess.Store
+	assurance.Store
 	local.Store // the jobs table of the default queue
 	Migrate(ctx context.Context) ([]string, error)
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
@@ -101,6 +108,8 @@ type App struct {
 	// Guard is the one way to the network; Assess scans through it.
 	Guard  *scope.Guard
 	Assess *assess.Service
+	// Assurance records attestations, incidents and gate decisions and computes the index.
+	Assurance *assurance.Service
 	// Queue carries jobs from the scheduler to the workers; QueueBackend names it: "local"
 	// or "jetstream".
 	Queue        queue.Queue
@@ -119,6 +128,7 @@ func OpenStore(ctx context.Context, dsn string) (Store, string, error) {
 		if err != nil {
 			return nil, "", fmt.Errorf("open PostgreSQL store: %w", err)
 		}
+		db.PoolSize(PostgresConns)
 		return db, "postgres", nil
 	case strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "sqlite://"):
 		scheme, _, _ := strings.Cut(dsn, "://")
@@ -154,6 +164,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	if err := a.buildAssess(ctx, cfg.Net); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.buildAssurance(); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -210,6 +224,24 @@ func (a *App) buildAssess(ctx context.Context, n Net) error {
 		Env:      check.Env{Now: a.Now, Timeout: n.Timeout, Roots: n.Roots, UserAgent: n.UserAgent},
 	}
 	a.Assess = assess.NewService(a.Inventory, a.Store, scanner, cat, a.Now, a.Log)
+	return nil
+}
+
+// buildAssurance builds the assurance service and has the inventory record every system it
+// deletes, with who deleted it, for the index's explanations.
+func (a *App) buildAssurance() error {
+	svc, err := assurance.NewService(a.Store, a.Store, a.Store, a.Now)
+	if err != nil {
+		return err
+	}
+	a.Assurance = svc
+	a.Inventory.OnSystemDeleted(func(ctx context.Context, sys inventory.System) error {
+		by := "khien (command line)"
+		if p, ok := auth.PrincipalFrom(ctx); ok {
+			by = p.Login
+		}
+		return svc.SystemRemoved(ctx, sys, by)
+	})
 	return nil
 }
 

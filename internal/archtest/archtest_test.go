@@ -52,7 +52,7 @@ func violates(imp, rule string) bool {
 }
 
 // backends may be imported only by app (and their own tests and the conformance suite).
-var backends = []string{module + "/internal/store/sqlite", module + "/internal/store/postgres"}
+var backends = []string{module + "/internal/store/sqlite", module + "/internal/store/postgres", module + "/internal/queue/jetstream"}
 
 func root(t *testing.T) string {
 	t.Helper()

@@ -61,6 +61,9 @@ func commands() map[string]command {
 		"data":    {"scan data for personal data, secrets and state-secret markings; mask test data", runData},
 		"worker":  {"run scheduled assessment jobs from the queue (scale out with --nats)", runWorker},
 		"lab":     {"start simulated targets on loopback and register them for scanning", runLab},
+		"index":   {"the cybersecurity assurance index of an organization; --snapshot stores today's", runIndex},
+		"gate":    {"ask the go-live gate whether a system may enter a stage (exit 1 if denied)", runGate},
+		"report":  {"write reports: scorecard --org CODE --year YYYY --out FILE.pdf|FILE.html", runReport},
 	}
 }
 

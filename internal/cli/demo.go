@@ -27,6 +27,7 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 			"districts, communes, systems at every security level and stage, and their resources — print it,\n"+
 			"and serve it. Everything lives under the reserved .test domain; nothing leaves this machine.")
 	listen := fs.String("listen", listenFlag(env), "address to serve on (env KHIEN_LISTEN)")
+	tf := newTLSFlags(env, fs)
 	noServe := fs.Bool("no-serve", false, "create and print the sample, then exit")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -64,7 +65,14 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (choose another with --listen)", *listen, err)
 	}
-	fmt.Fprintf(env.Stdout, "\nMở / open http://%s/api/v1/organizations — Ctrl+C để dừng / to stop\n", ln.Addr())
+	ln, scheme, err := tf.listener(g.db, ln)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "\nMở / open %s://%s/ — Ctrl+C để dừng / to stop\n", scheme, ln.Addr())
+	if scheme == "https" {
+		fmt.Fprintln(env.Stdout, "(chứng chỉ tự ký: trình duyệt sẽ cảnh báo / self-signed certificate: the browser will warn)")
+	}
 	return serveApp(ctx, env, a, ln)
 }
 

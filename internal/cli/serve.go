@@ -25,13 +25,15 @@ func listenFlag(env Env) string {
 }
 
 func runServe(ctx context.Context, env Env, g globals, args []string) error {
-	fs := newFlags(env, &g, "serve", "[--db DSN] [--nats URL] [--listen ADDR]",
-		"Serve the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics.\n"+
+	fs := newFlags(env, &g, "serve", "[--db DSN] [--nats URL] [--listen ADDR] [--tls-cert F --tls-key F | --insecure-http]",
+		"Serve the dashboard (/), the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics\n"+
+			"over TLS (a self-signed certificate beside the store unless --tls-cert is given).\n"+
 			"Pending schema migrations are applied at start. SIGINT or SIGTERM shuts down gracefully.")
 	listen := fs.String("listen", listenFlag(env), "address to listen on (env KHIEN_LISTEN)")
 	nf := netFlags(env, fs)
 	qf := newQueueFlags(env, fs)
 	schedule := fs.Bool("schedule", true, "assess in-scope resources on their schedule (daily; levels 4–5 every 6 hours; adapted to risk)")
+	tf := newTLSFlags(env, fs)
 	workers := fs.Int("workers", -1, "assessment jobs run in this process at once (default 8 with the local queue, 0 with --nats: `khien worker` runs them)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -67,7 +69,11 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
 	}
-	fmt.Fprintf(env.Stdout, "Khiên đang chạy tại / is serving at http://%s/ (store: %s %s)\n", ln.Addr(), a.Backend, redactDSN(g.db))
+	ln, scheme, err := tf.listener(g.db, ln)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Khiên đang chạy tại / is serving at %s://%s/ (store: %s %s)\n", scheme, ln.Addr(), a.Backend, redactDSN(g.db))
 	if *schedule {
 		sched := assess.NewScheduler(a.Assess, "")
 		sched.Queue = a.Queue // due resources become jobs, run by the workers

@@ -298,7 +298,7 @@ func (password) Find(b []byte, emit func(Match)) {
 		i = pe
 	}
 	// Entries whose key names a password.
-	var seen []int // key starts already read
+	seen := map[int]bool{} // key starts already read
 	for ai, a := range passwordAnchors {
 		for i := 0; ; {
 			j := bytes.Index(b[i:], a)
@@ -327,10 +327,10 @@ func (password) Find(b []byte, emit func(Match)) {
 					continue
 				}
 			}
-			if slices.Contains(seen, e.ks) {
+			if seen[e.ks] {
 				continue
 			}
-			seen = append(seen, e.ks)
+			seen[e.ks] = true
 			v := b[e.vs:e.ve]
 			if placeholder(v, e.quoted) || !e.quoted && !e.clean {
 				continue
@@ -452,7 +452,7 @@ func awsSecretValue(key, v []byte) bool {
 
 func findSecretKV(b []byte, aws bool) []Match {
 	var found []Match
-	var seen []int
+	seen := map[int]bool{}
 	for _, a := range genericAnchors {
 		for i := 0; ; {
 			j := bytes.Index(b[i:], a)
@@ -462,10 +462,10 @@ func findSecretKV(b []byte, aws bool) []Match {
 			p := i + j
 			i = p + len(a)
 			e, ok := kvAt(b, p, p+len(a))
-			if !ok || slices.Contains(seen, e.ks) {
+			if !ok || seen[e.ks] {
 				continue
 			}
-			seen = append(seen, e.ks)
+			seen[e.ks] = true
 			key, v := b[e.ks:e.ke], b[e.vs:e.ve]
 			isAWS := awsSecretValue(key, v)
 			if isAWS != aws {

@@ -146,7 +146,7 @@ func mrzPassports(b []byte) []group {
 func (passport) Find(b []byte, emit func(Match)) {
 	lines := lineCounter{b: b}
 	mrz := mrzPassports(b)
-	k := 0
+	k, mi := 0, 0
 	flush := func(before int) {
 		for ; k < len(mrz) && mrz[k].s < before; k++ {
 			g := mrz[k]
@@ -161,10 +161,11 @@ func (passport) Find(b []byte, emit func(Match)) {
 		if s >= 2 && (isASCIILetter(b[s-2]) || isDigit(b[s-2]) || b[s-2] == '_' || b[s-2] >= 0x80) {
 			return e
 		}
-		for _, g := range mrz {
-			if s-1 >= g.s && s-1 < g.e {
-				return e
-			}
+		for mi < len(mrz) && mrz[mi].e <= s-1 {
+			mi++
+		}
+		if mi < len(mrz) && s-1 >= mrz[mi].s {
+			return e // the number of a machine-readable zone, reported from there
 		}
 		if !hasContext(b, s-1, e, passportWords, aloneOnLine(b, s-1, e)) {
 			return e

@@ -17,7 +17,14 @@ import (
 type Service struct {
 	store Store
 	now   func() time.Time
+	// removed, when set, hears of every system deleted, after the delete succeeded, so
+	// that the removal is recorded (the index shows it) without the Store contract knowing.
+	removed func(ctx context.Context, sys System) error
 }
+
+// OnSystemDeleted sets fn to be called with each system this service deletes, after the
+// delete succeeded. The composition root sets it once, before the service is used.
+func (s *Service) OnSystemDeleted(fn func(ctx context.Context, sys System) error) { s.removed = fn }
 
 // NewService returns a Service over store; now gives the current time (tests fix it).
 func NewService(store Store, now func() time.Time) *Service {
@@ -134,7 +141,20 @@ func (s *Service) UpdateSystem(ctx context.Context, sys System) (System, error) 
 
 // DeleteSystem removes a system that has no resources.
 func (s *Service) DeleteSystem(ctx context.Context, id string) error {
-	return s.store.DeleteSystem(ctx, id)
+	if s.removed == nil {
+		return s.store.DeleteSystem(ctx, id)
+	}
+	sys, err := s.store.System(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteSystem(ctx, id); err != nil {
+		return err
+	}
+	if err := s.removed(ctx, sys); err != nil {
+		return fmt.Errorf("system %s was deleted but its removal could not be recorded: %w", id, err)
+	}
+	return nil
 }
 
 // Resource returns one resource by its identifier, normalized first.

@@ -95,8 +95,12 @@ func serveWith(next http.Handler, w http.ResponseWriter, r *http.Request, ctx co
 // public. Requests that match no route pass, for the router to answer 404 or 405.
 func requirePrincipal(mux *http.ServeMux, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" && !publicRoutes[pattern] {
+		if _, pattern := mux.Handler(r); pattern != "" && !publicRoutes[pattern] && !publicPages[pattern] {
 			if _, ok := auth.PrincipalFrom(r.Context()); !ok {
+				if isPage(pattern) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+					http.Redirect(w, r, "/login", http.StatusSeeOther)
+					return
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="khien"`)
 				writeError(w, r, log, errSignIn)
 				return

@@ -84,6 +84,7 @@ func apiHeaders(next http.Handler) http.Handler {
 }
 
 func setAPIHeaders(h http.Header) {
+	setSecurityHeaders(h)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // handlerTable is what addRoutes registers into: an *http.ServeMux, or a recorder in tests
 // that compare the routes with the OpenAPI document.
@@ -65,4 +68,41 @@ func addRoutes(mux handlerTable, d Deps, reg *metrics) {
 	mux.Handle("GET /api/v1/findings/{fingerprint}", handleFindingGet(d.Log, as, d.Now))
 	mux.Handle("POST /api/v1/findings/{fingerprint}/accept", handleFindingAccept(d.Log, as, d.Now))
 	mux.Handle("GET /api/v1/diff", handleDiff(d.Log, as, d.Now))
+}
+
+// addPages lists the pages of the dashboard (see ui.go): HTML for browsers, signed in with
+// a session. They are apart from addRoutes because the OpenAPI document describes the API
+// only; NewServer registers both on one mux, behind the same middleware.
+func addPages(mux handlerTable, d Deps) {
+	p := newPages(d)
+	mux.Handle("GET /static/{name}", p.handleStatic())
+	mux.Handle("GET /login", p.handleLoginPage())
+	mux.Handle("POST /login", p.handleLoginForm())
+	mux.Handle("POST /logout", p.handleLogoutForm())
+	mux.Handle("POST /lang", p.handleLang())
+
+	mux.Handle("GET /{$}", p.handleTree())
+	mux.Handle("GET /orgs/{code}", p.handleOrg())
+	mux.Handle("GET /systems/{id}", p.handleSystem())
+	mux.Handle("POST /systems/{id}/scan", p.handleScan())
+	mux.Handle("GET /findings", p.handleFindings())
+	mux.Handle("GET /findings.csv", p.handleFindingsCSV())
+	mux.Handle("GET /findings/{fingerprint}", p.handleFinding())
+	mux.Handle("POST /findings/{fingerprint}/accept", p.handleAccept())
+}
+
+// publicPages answer without a principal: signing in needs none, nor the stylesheet of the
+// sign-in page, nor the language switch on it.
+var publicPages = map[string]bool{
+	"GET /static/{name}": true,
+	"GET /login":         true,
+	"POST /login":        true,
+	"POST /lang":         true,
+}
+
+// isPage reports whether a route pattern is a page rather than the API or an endpoint of
+// operations: a page sends a browser without a session to the sign-in page.
+func isPage(pattern string) bool {
+	_, path, _ := strings.Cut(pattern, " ")
+	return !strings.HasPrefix(path, "/api/") && path != "/healthz" && path != "/metrics"
 }

@@ -1,6 +1,7 @@
 // Package web is Khiên's HTTP face: the JSON API under /api/v1 (described by the embedded
 // OpenAPI document at /api/v1/openapi.json), the operational endpoints /healthz and /metrics,
-// and the server lifecycle (Serve). Later it also holds the pages and their templates.
+// the server lifecycle (Serve, TLSConfig, SelfSignedCert), and the dashboard's pages (ui*.go,
+// templates/, static/; one vi/en catalog in ui_i18n.go; no script, a strict CSP).
 //
 // Handlers only translate: each decodes a request into the domain types, calls one service
 // method and encodes the result. The rules live in the services (inventory.Service and the
@@ -62,6 +63,7 @@ func NewServer(d Deps) http.Handler {
 
 	mux := http.NewServeMux()
 	addRoutes(mux, d, reg)
+	addPages(mux, d)
 
 	// The middleware, outermost first. recoverPanics wraps everything, so no panic escapes
 	// as a dropped connection; logRequests and countRequests record a panicking request as
