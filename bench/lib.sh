@@ -76,5 +76,6 @@ khien_scan() {
 # machine prints what the numbers were measured on.
 machine() {
 	echo "cores: $(nproc); CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);" \
-		"memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(go version | cut -d' ' -f3-); kernel $(uname -r)"
+		"memory: $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(go version | cut -d' ' -f3-); kernel $(uname -r);" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 }

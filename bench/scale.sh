@@ -5,6 +5,8 @@
 #
 #   bench/scale.sh [N]
 #
+# KHIEN_SCAN_FLAGS adds flags to the scan (e.g. "--concurrency 256").
+#
 # Needs: Go, GNU time (/usr/bin/time), jq, iproute2. The vulnerability feeds of the tests
 # (internal/vuln/testdata) are imported so that the vuln family matches versions too.
 . "$(dirname -- "$0")/lib.sh"
@@ -27,9 +29,9 @@ targets=$(seq -f "h%04g.bench.lab.khien.test" 1 "$N")
 # CPU seconds the lab has used so far (utime + stime of /proc/PID/stat, in clock ticks).
 lab_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$LAB_PID/stat"; }
 lab0=$(lab_cpu)
-# shellcheck disable=SC2086 # one argument per target
+# shellcheck disable=SC2086 # one argument per target and flag
 /usr/bin/time -v -o "$OUT/time.txt" "$KHIEN" --db "$LAB_DB" scan --resolver "$LAB_RESOLVER" --ca-file "$LAB_CA" \
-	--fence loopback --format json $targets >"$OUT/scan.json" 2>"$OUT/scan.err" || true
+	--fence loopback --format json ${KHIEN_SCAN_FLAGS:-} $targets >"$OUT/scan.json" 2>"$OUT/scan.err" || true
 lab1=$(lab_cpu)
 lab_rss=$(awk '/VmHWM/ { print $2 }' "/proc/$LAB_PID/status")
 stop_lab

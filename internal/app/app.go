@@ -182,7 +182,7 @@ func (a *App) openQueue(ctx context.Context, c QueueConfig) error {
 		return nil
 	}
 	q, err := jetstream.Open(ctx, c.NATS, jetstream.Options{Prefix: c.Prefix, AckWait: c.AckWait,
-		MaxAttempts: c.MaxAttempts, Name: "khien", Log: a.Log})
+		MaxAttempts: c.MaxAttempts, Log: a.Log})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -108,6 +109,8 @@ type Answer struct {
 	Mismatch string
 	// Future is the organization's index under the next scheduled method, if there is one.
 	Future *index.OrgResult
+	// Input is what the result was computed from.
+	Input index.Input
 }
 
 // Index computes org's index now.
@@ -124,15 +127,23 @@ func (s *Service) Index(ctx context.Context, org string) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	cur, fut, err := index.Outlook(in, methods, at)
-	if err != nil {
-		return Answer{}, err
+	var (
+		cur index.Result
+		fut *index.Result
+	)
+	if _, ok := index.MethodAt(methods, at); ok {
+		if cur, fut, err = index.Outlook(in, methods, at); err != nil {
+			return Answer{}, err
+		}
+	} else {
+		// Before the first method takes effect, the index is shown under the earliest one.
+		cur = index.Compute(in, earliest(methods), at)
 	}
 	o, ok := cur.Org(org)
 	if !ok {
 		return Answer{}, errs.E(errs.NotFound, "organization %q has no index", org)
 	}
-	a := Answer{Org: *o, Result: cur}
+	a := Answer{Org: *o, Result: cur, Input: in}
 	if fut != nil {
 		if fo, ok := fut.Org(org); ok {
 			a.Future = fo
@@ -176,7 +187,7 @@ func (s *Service) IndexAt(ctx context.Context, org, day string) (Answer, error) 
 	if err != nil {
 		return Answer{}, err
 	}
-	a := Answer{Org: *o, Result: res, Stored: true, Verified: bytes.Equal(got, snap.Orgs[0].Result)}
+	a := Answer{Org: *o, Result: res, Input: in, Stored: true, Verified: bytes.Equal(got, snap.Orgs[0].Result)}
 	if !a.Verified {
 		var stored index.OrgResult
 		_ = json.Unmarshal(snap.Orgs[0].Result, &stored)
@@ -220,7 +231,7 @@ func (s *Service) Snapshot(ctx context.Context, asOf time.Time) (DaySnapshot, er
 	}
 	m, ok := index.MethodAt(methods, asOf)
 	if !ok {
-		m = index.DefaultMethod()
+		m = earliest(methods)
 	}
 	raw, err := json.Marshal(in)
 	if err != nil {
@@ -393,7 +404,9 @@ func (s *Service) RecordRequest(ctx context.Context, r index.Request) (index.Req
 }
 
 // Requests lists every authority request.
-func (s *Service) Requests(ctx context.Context) ([]index.Request, error) { return s.store.Requests(ctx) }
+func (s *Service) Requests(ctx context.Context) ([]index.Request, error) {
+	return s.store.Requests(ctx)
+}
 
 // SystemRemoved records that sys was deleted from the inventory by whom. The inventory calls
 // it after a successful delete.
@@ -479,4 +492,61 @@ func (s *Service) Decisions(ctx context.Context, system string, limit int) ([]De
 		return nil, err
 	}
 	return s.store.Decisions(ctx, system, limit)
+}
+
+// RunDaily stores today's snapshot when it is missing, now and then every hour, until ctx
+// ends: the server calls it, so that every day has its index and the trend has no holes while
+// the server runs. Failures are logged and tried again at the next hour.
+func (s *Service) RunDaily(ctx context.Context, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := s.now()
+		if ctx.Err() != nil {
+			return
+		}
+		{
+			if done, err := s.hasDay(ctx, Day(now)); err != nil {
+				log.Error("index snapshot", "err", err)
+			} else if !done {
+				if d, err := s.Snapshot(ctx, now); err != nil {
+					log.Error("index snapshot", "day", Day(now), "err", err)
+				} else {
+					log.Info("index snapshot stored", "day", d.Day, "orgs", len(d.Orgs), "method", d.Method)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// hasDay reports whether the snapshot of day is stored, for any organization of the tree.
+func (s *Service) hasDay(ctx context.Context, day string) (bool, error) {
+	inv, err := s.inv.Snapshot(ctx)
+	if err != nil || len(inv.Orgs) == 0 {
+		return len(inv.Orgs) == 0, err
+	}
+	_, err = s.store.IndexSnapshot(ctx, inv.Orgs[0].Code, day)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// earliest is the method that takes effect first.
+func earliest(methods []index.Method) index.Method {
+	m := methods[0]
+	for _, x := range methods[1:] {
+		if x.EffectiveFrom.Before(m.EffectiveFrom) {
+			m = x
+		}
+	}
+	return m
 }

@@ -53,6 +53,9 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	if err := printInventory(ctx, env.Stdout, a.Inventory); err != nil {
 		return err
 	}
+	if err := demoGovernance(ctx, env.Stdout, a, g.db); err != nil {
+		return err
+	}
 	login, password, err := demoAccount(ctx, env, a)
 	if err != nil {
 		return err

@@ -108,7 +108,9 @@ func seedGovernance(ctx context.Context, a *app.App) error {
 		}
 	}
 	cat := a.Assurance.Catalog()
-	evidence := func(what string) []assurance.File { return []assurance.File{{Name: "bien-ban.txt", Content: []byte("Biên bản: " + what)}} }
+	evidence := func(what string) []assurance.File {
+		return []assurance.File{{Name: "bien-ban.txt", Content: []byte("Biên bản: " + what)}}
+	}
 	attest := func(c control.Control, org, system string, approve bool, declared time.Time, until time.Time) error {
 		att, err := a.Assurance.Declare(ctx, control.Attestation{Control: c.ID, Org: org, System: system,
 			DeclaredBy: "Cán bộ chuyên trách " + org + system, DeclaredAt: declared, ValidFrom: declared, ValidUntil: until,
@@ -181,7 +183,7 @@ func seedGovernance(ctx context.Context, a *app.App) error {
 	_, err = a.Assurance.AddException(ctx, gate.Exception{ID: "EX-2026-01", System: "sh-dichvucong", Stage: inventory.StageOperation,
 		Reasons: []string{"open_high"}, Approver: "Nguyễn Văn Hùng (Chủ tịch UBND tỉnh)",
 		Justification: "Nhà cung cấp thay bộ mã hóa trong đợt nâng cấp tháng 12; đã bật tường lửa ứng dụng web",
-		ApprovedAt: now.Add(-24 * time.Hour), Expires: now.AddDate(0, 0, 60)})
+		ApprovedAt:    now.Add(-24 * time.Hour), Expires: now.AddDate(0, 0, 60)})
 	return err
 }
 
@@ -205,7 +207,7 @@ func demoGovernance(ctx context.Context, w io.Writer, a *app.App, db string) err
 			continue
 		}
 		vi, _ := assurance.GradeName(methods, d.Method, o.Grade)
-		fmt.Fprintf(w, "  %-8s %5.1f  %s\n", o.Org, float64(o.Tenths)/10, vi)
+		fmt.Fprintf(w, "  %5.1f  %-8s %s\n", float64(o.Tenths)/10, o.Org, vi)
 	}
 	rec, err := a.Assurance.Decide(ctx, demoGateSystem, inventory.StageOperation, "demo")
 	if err != nil {

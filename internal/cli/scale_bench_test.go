@@ -143,7 +143,9 @@ func measure(b *testing.B, c *cluster, sqlite bool, workers, want int) {
 	b.ReportMetric(float64(runs)/secs, "jobs/s")
 	b.ReportMetric(secs, "s/batch")
 	if !sqlite {
-		b.ReportMetric(float64(c.runBytes())/float64(runs), "B/run")
+		bytes, results := c.runBytes()
+		b.ReportMetric(float64(bytes)/float64(runs), "B/run")
+		b.ReportMetric(float64(results)/float64(runs), "results/run")
 	}
 	b.Logf("%d hosts in %.1fs: %.0f jobs/s (%d processes × %d at a time)", runs, secs, float64(runs)/secs,
 		max(workers, 1), concurrency)
@@ -165,20 +167,21 @@ func (c *cluster) runWindow(driver string) (n int, first, last time.Time) {
 }
 
 // runBytes returns the space PostgreSQL takes for the runs and their results, indexes
-// included: what every run adds for good (findings and their events grow with what changes).
-func (c *cluster) runBytes() int64 {
+// included: what every run adds for good (findings and their events grow with what changes);
+// and how many results there are.
+func (c *cluster) runBytes() (bytes, results int64) {
 	c.t.Helper()
 	db, err := sql.Open("pgx", c.dsn)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer db.Close()
-	var n int64
 	if err := db.QueryRowContext(c.t.Context(),
-		`SELECT pg_total_relation_size('runs') + pg_total_relation_size('results')`).Scan(&n); err != nil {
+		`SELECT pg_total_relation_size('runs') + pg_total_relation_size('results'), (SELECT count(*) FROM results)`).
+		Scan(&bytes, &results); err != nil {
 		c.t.Fatal(err)
 	}
-	return n
+	return bytes, results
 }
 
 // timeOf reads a time as either driver returns it: a time.Time, or RFC 3339 text.

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 			}
 		})
 	}
-	log.Info("jobs", "queue", a.QueueBackend, "workers", *workers, "schedule", *schedule)
+	log.Info("job queue", "queue", a.QueueBackend, "workers", *workers, "schedule", *schedule)
 	return serveApp(ctx, env, a, ln)
 }
 
@@ -109,7 +109,9 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 		Ready:     a.Ready,
 		Prover:    a.Prover,
 		Assess:    a.Assess,
+		Assurance: a.Assurance,
 	})
+	go a.Assurance.RunDaily(ctx, a.Log) // today's index snapshot, once a day
 	return web.ServeListener(ctx, a.Log, ln, h)
 }
 

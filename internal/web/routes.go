@@ -68,6 +68,19 @@ func addRoutes(mux handlerTable, d Deps, reg *metrics) {
 	mux.Handle("GET /api/v1/findings/{fingerprint}", handleFindingGet(d.Log, as, d.Now))
 	mux.Handle("POST /api/v1/findings/{fingerprint}/accept", handleFindingAccept(d.Log, as, d.Now))
 	mux.Handle("GET /api/v1/diff", handleDiff(d.Log, as, d.Now))
+
+	ix := scopedAssurance(d)
+	mux.Handle("GET /api/v1/index/{org}", handleIndexGet(d.Log, ix, d.Now))
+	mux.Handle("GET /api/v1/index/{org}/history", handleIndexHistory(d.Log, ix, d.Now))
+	mux.Handle("POST /api/v1/gate", handleGateDecide(d.Log, ix))
+	mux.Handle("GET /api/v1/systems/{id}/gate", handleSystemGate(d.Log, ix))
+	mux.Handle("POST /api/v1/gate/exceptions", handleExceptionCreate(d.Log, ix))
+	mux.Handle("GET /api/v1/attestations", handleAttestationList(d.Log, ix))
+	mux.Handle("POST /api/v1/attestations", handleAttestationCreate(d.Log, ix))
+	mux.Handle("POST /api/v1/attestations/{id}/review", handleAttestationReview(d.Log, ix))
+	mux.Handle("GET /api/v1/incidents", handleIncidentList(d.Log, ix))
+	mux.Handle("POST /api/v1/incidents", handleIncidentCreate(d.Log, ix))
+	mux.Handle("GET /api/v1/reports/scorecard", handleScorecard(d.Log, ix, d.Now))
 }
 
 // addPages lists the pages of the dashboard (see ui.go): HTML for browsers, signed in with

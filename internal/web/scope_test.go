@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/assurance"
 	"github.com/khien-vn/khien/internal/audit"
 	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/control"
 	"github.com/khien-vn/khien/internal/finding"
+	"github.com/khien-vn/khien/internal/index"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/store/sqlite"
 )
@@ -40,6 +43,27 @@ type twoProvinces struct {
 	dnFP     string               // the fingerprint of a DN finding
 	password string
 	clock    time.Time // moves on at each sign-in with a code, which works only once
+	dnAtt    string    // the id of a DN attestation
+}
+
+// seedAssuranceB gives province B an attestation, an incident and a gate decision, and returns
+// the attestation's id.
+func seedAssuranceB(t *testing.T, gov *assurance.Service) string {
+	t.Helper()
+	ctx := t.Context()
+	att, err := gov.Declare(ctx, control.Attestation{Control: "org.policy.approved", Org: "DN", DeclaredBy: "dn-officer"},
+		[]assurance.File{{Name: "quyche-dn.pdf", Content: []byte("Quy chế Đà Nẵng")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gov.ReportIncident(ctx, index.Incident{ID: "SC-DN-1", Org: "DN.STTTT", System: "dn-portal", Serious: true,
+		DiscoveredAt: testTime.Add(-48 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gov.Decide(ctx, "dn-portal", inventory.StageOperation, "dn-admin"); err != nil {
+		t.Fatal(err)
+	}
+	return att.ID
 }
 
 func (tp *twoProvinces) now() time.Time { return tp.clock }
@@ -77,7 +101,12 @@ func newTwoProvinces(t *testing.T) *twoProvinces {
 		dnFP: finding.Fingerprint(tls10, "dns:y.vn", "dns:y.vn|192.0.2.7:443"), password: "mật khẩu đủ dài để thử", clock: testTime}
 	a := newAuth(t, db, tp.now)
 	svc := assess.NewService(inv, db, nil, nil, fixedNow, testLog(t))
-	tp.a, tp.srv = a, NewServer(Deps{Log: testLog(t), Inventory: inv, Auth: a, Assess: svc, Now: tp.now})
+	gov, err := assurance.NewService(db, db, db, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.a, tp.srv = a, NewServer(Deps{Log: testLog(t), Inventory: inv, Auth: a, Assess: svc, Assurance: gov, Now: tp.now})
+	tp.dnAtt = seedAssuranceB(t, gov)
 	op := auth.WithPrincipal(ctx, auth.Operator("test"))
 	for _, u := range []struct {
 		login string
@@ -188,7 +217,7 @@ func secretOf(t *testing.T, uri string) string {
 
 // provinceB is what of DN a principal of HN must never see, whatever the route.
 func (tp *twoProvinces) provinceB() []string {
-	return []string{`"DN"`, "DN.STTTT", "Đà Nẵng", "dn-portal", "y.vn", "dn-admin", "dn-officer",
+	return []string{`"DN"`, "DN.STTTT", "Đà Nẵng", "dn-portal", "y.vn", "dn-admin", "dn-officer", tp.dnAtt, "SC-DN-1", "quyche-dn",
 		tp.users["dn-admin"].ID, tp.users["dn-officer"].ID, tp.dnToken, tp.dnFP, "run-dn", "/DN/"}
 }
 
@@ -315,6 +344,24 @@ func (tp *twoProvinces) scopeCases() []scopeCase {
 		{pattern: "GET /api/v1/diff", method: "GET", path: "/api/v1/diff?system=dn-portal", want: refused},
 		{pattern: "GET /api/v1/diff", method: "GET", path: "/api/v1/diff?resource=dns:y.vn", want: refused},
 		{pattern: "GET /api/v1/diff", method: "GET", path: "/api/v1/diff?under=HN&to_run=run-dn", want: refused},
+
+		{pattern: "GET /api/v1/index/{org}", method: "GET", path: "/api/v1/index/DN", want: refused, twin: "/api/v1/index/XX"},
+		{pattern: "GET /api/v1/index/{org}", method: "GET", path: "/api/v1/index/DN.STTTT?at=2026-03-01", want: append(refused, 400)},
+		{pattern: "GET /api/v1/index/{org}/history", method: "GET", path: "/api/v1/index/DN/history", want: refused},
+		{pattern: "POST /api/v1/gate", method: "POST", path: "/api/v1/gate", body: `{"system":"dn-portal","stage":"operation"}`, want: refused},
+		{pattern: "GET /api/v1/systems/{id}/gate", method: "GET", path: "/api/v1/systems/dn-portal/gate", want: refused},
+		{pattern: "POST /api/v1/gate/exceptions", method: "POST", path: "/api/v1/gate/exceptions",
+			body: `{"system":"dn-portal","reasons":["open_high"],"approver":"spy","justification":"không có lý do chính đáng nào cả","expires":"2026-06-01T00:00:00Z"}`, want: refused},
+		{pattern: "GET /api/v1/attestations", method: "GET", path: "/api/v1/attestations", want: listed},
+		{pattern: "GET /api/v1/attestations", method: "GET", path: "/api/v1/attestations?org=DN", want: refused},
+		{pattern: "GET /api/v1/attestations", method: "GET", path: "/api/v1/attestations?system=dn-portal", want: refused},
+		{pattern: "POST /api/v1/attestations", method: "POST", path: "/api/v1/attestations",
+			body: `{"control":"org.policy.approved","org":"DN","evidence":[{"name":"x.pdf","content_base64":"eA=="}]}`, want: refused},
+		{pattern: "POST /api/v1/attestations/{id}/review", method: "POST", path: "/api/v1/attestations/" + tp.dnAtt + "/review", body: `{"approved":true}`, want: refused},
+		{pattern: "GET /api/v1/incidents", method: "GET", path: "/api/v1/incidents", want: listed},
+		{pattern: "GET /api/v1/incidents", method: "GET", path: "/api/v1/incidents?org=DN", want: listed},
+		{pattern: "POST /api/v1/incidents", method: "POST", path: "/api/v1/incidents", body: `{"org":"DN.STTTT","discovered_at":"2026-03-01T00:00:00Z"}`, want: refused},
+		{pattern: "GET /api/v1/reports/scorecard", method: "GET", path: "/api/v1/reports/scorecard?org=DN&format=html", want: refused},
 
 		// Last, as it ends a session principal's session.
 		{pattern: "DELETE /api/v1/session", method: "DELETE", path: "/api/v1/session", want: []int{204, 400}},

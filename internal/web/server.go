@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/assurance"
 	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/inventory"
 )
@@ -35,6 +36,9 @@ type Deps struct {
 	Prover inventory.Prover
 	// Assess runs assessments and answers about findings. Nil makes those routes answer 503.
 	Assess *assess.Service
+	// Assurance computes the index, decides the gate and keeps attestations and incidents.
+	// Nil makes those routes answer 503.
+	Assurance *assurance.Service
 	// Ready reports whether the server can do its work (the store answers, its schema is
 	// current); /healthz answers 503 with its error. Nil means always ready.
 	Ready func(ctx context.Context) error

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -28,7 +29,22 @@ type Limiter struct {
 	kv        jetstream.KeyValue
 	interval  time.Duration // between connections to one address
 	tolerance time.Duration // how far ahead of its slot a connection may go: (burst-1) intervals
+
+	// last remembers what this process last wrote for each address, so that the next
+	// reservation (a family opens a dozen connections to a host in a row) is one round trip:
+	// an update against the remembered revision, which only fails if another process wrote
+	// since. It is emptied when it grows past lastMax addresses.
+	mu   sync.Mutex
+	last map[string]slot
 }
+
+// slot is a key's value and revision as this process last wrote it.
+type slot struct {
+	tat time.Time
+	rev uint64
+}
+
+const lastMax = 100_000
 
 // bucket names the key-value bucket of the shared budget.
 func (q *Queue) bucket() string { return q.prefix + "_hosts" }
@@ -51,15 +67,15 @@ func (q *Queue) Limiter(ctx context.Context, rate float64, burst int) (*Limiter,
 		return nil, fmt.Errorf("NATS bucket %s: %w", q.bucket(), err)
 	}
 	interval := time.Duration(float64(time.Second) / rate)
-	return &Limiter{kv: kv, interval: interval, tolerance: time.Duration(burst-1) * interval}, nil
+	return &Limiter{kv: kv, interval: interval, tolerance: time.Duration(burst-1) * interval, last: map[string]slot{}}, nil
 }
 
 // Wait blocks until a new connection to a may be opened, or ctx ends. If NATS cannot be
-// reached it keeps trying until ctx ends and then returns the error: a connection that
-// cannot be budgeted is not opened.
+// reached it keeps trying for up to giveUp, then returns the error: a connection that cannot
+// be budgeted is not opened.
 func (l *Limiter) Wait(ctx context.Context, a netip.Addr) error {
 	key := addrKey(a)
-	var lastErr error
+	var began time.Time
 	for failures := 0; ; {
 		wait, err := l.reserve(ctx, key)
 		switch {
@@ -68,40 +84,77 @@ func (l *Limiter) Wait(ctx context.Context, a netip.Addr) error {
 		case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 			continue // another process reserved first: read again
 		case ctx.Err() != nil:
-			return fmt.Errorf("connection budget for %s: %w", a, errors.Join(ctx.Err(), lastErr))
+			return fmt.Errorf("connection budget for %s: %w", a, errors.Join(ctx.Err(), err))
 		}
-		lastErr = err
-		failures++
+		if failures++; failures == 1 {
+			began = time.Now()
+		}
+		if time.Since(began) > giveUp {
+			return fmt.Errorf("connection budget for %s: NATS unreachable for %s: %w", a, giveUp, err)
+		}
 		if err := sleepCtx(ctx, min(50*time.Millisecond<<min(failures, 5), time.Second)); err != nil {
-			return fmt.Errorf("connection budget for %s: %w", a, errors.Join(err, lastErr))
+			return fmt.Errorf("connection budget for %s: %w", a, err)
 		}
 	}
 }
 
-// reserve takes the next slot of key and returns how long until it may be used.
+// giveUp is how long Wait keeps trying to reach NATS.
+const giveUp = 30 * time.Second
+
+// reserve takes the next slot of key and returns how long until it may be used. It writes
+// against the revision this process last wrote if it remembers one, and reads the key first
+// otherwise (or when that write finds another process was there first).
 func (l *Limiter) reserve(ctx context.Context, key string) (time.Duration, error) {
 	now := time.Now()
-	tat, rev := now, uint64(0)
+	l.mu.Lock()
+	known, ok := l.last[key]
+	l.mu.Unlock()
+	if ok {
+		wait, err := l.write(ctx, key, known, now)
+		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return wait, err
+		}
+	}
+	var cur slot
 	e, err := l.kv.Get(ctx, key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 	case err != nil:
 		return 0, err
 	default:
-		rev = e.Revision()
-		if ns, err := strconv.ParseInt(string(e.Value()), 10, 64); err == nil && ns > now.UnixNano() {
-			tat = time.Unix(0, ns)
+		cur.rev = e.Revision()
+		if ns, err := strconv.ParseInt(string(e.Value()), 10, 64); err == nil {
+			cur.tat = time.Unix(0, ns)
 		}
 	}
-	next := strconv.AppendInt(nil, tat.Add(l.interval).UnixNano(), 10)
-	if rev == 0 {
-		_, err = l.kv.Create(ctx, key, next)
-	} else {
-		_, err = l.kv.Update(ctx, key, next, rev)
+	return l.write(ctx, key, cur, now)
+}
+
+// write moves key on from cur, a value at revision cur.rev (0: none), by one interval.
+func (l *Limiter) write(ctx context.Context, key string, cur slot, now time.Time) (time.Duration, error) {
+	tat := cur.tat
+	if tat.Before(now) {
+		tat = now
 	}
+	next := tat.Add(l.interval)
+	val := strconv.AppendInt(nil, next.UnixNano(), 10)
+	var rev uint64
+	var err error
+	if cur.rev == 0 {
+		rev, err = l.kv.Create(ctx, key, val)
+	} else {
+		rev, err = l.kv.Update(ctx, key, val, cur.rev)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if err != nil {
+		delete(l.last, key)
 		return 0, err
 	}
+	if len(l.last) >= lastMax {
+		clear(l.last)
+	}
+	l.last[key] = slot{tat: next, rev: rev}
 	return tat.Add(-l.tolerance).Sub(now), nil
 }
 

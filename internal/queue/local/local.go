@@ -170,13 +170,16 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 		for range free - len(leased) {
 			<-w.slots
 		}
-		switch {
-		case ctx.Err() != nil:
+		if ctx.Err() != nil {
 			for _, l := range leased { // leased as the worker stopped: give them back
 				w.settle(l, queue.ErrInterrupted)
 			}
 			return nil
-		case err != nil:
+		}
+		for _, l := range leased { // each holds one of the slots taken above
+			w.start(ctx, l)
+		}
+		if err != nil {
 			failures++
 			wait := min(q.o.Poll<<min(failures, 5), 30*q.o.Poll)
 			q.o.Log.Warn("cannot lease jobs; trying again", "err", err, "retry_in", wait.String())
@@ -188,9 +191,6 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 		if failures > 0 {
 			q.o.Log.Info("leasing jobs again")
 			failures = 0
-		}
-		for _, l := range leased {
-			w.start(ctx, l)
 		}
 		if len(leased) < free { // nothing more waiting: idle until poked or polled
 			select {
