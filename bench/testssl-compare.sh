@@ -13,7 +13,7 @@
 
 HOSTS=${*:-"good oldtls legacy ssl3 expired expiring selfsigned wrongname weakkey sha1"}
 KHIEN_RUNS=${KHIEN_RUNS:-10}
-TESTSSL_RUNS=${TESTSSL_RUNS:-1}
+TESTSSL_RUNS=${TESTSSL_RUNS:-3}
 TESTSSL=${TESTSSL:-$(command -v testssl.sh || command -v testssl)}
 
 if ! inside; then
@@ -43,7 +43,7 @@ for h in $HOSTS; do
 		"rm -f '$OUT/$h.testssl.json'; '$TESTSSL' --quiet --color 0 --warnings off --nodns none --add-ca '$LAB_CA' -p -E -f -S -P --ip $ip --jsonfile '$OUT/$h.testssl.json' $name:443 >'$OUT/$h.testssl.txt'" >/dev/null 2>&1
 done
 stop_lab
-# The TLS family alone against the same hosts (a lab of its own on 127.79.0.0/16), through the
+# The TLS family alone against the same hosts (a lab of its own on 127.201.0.0/16), through the
 # guard with the same default budget: what testssl.sh's -p -E -f -S -P covers.
 re=$(echo $HOSTS | tr ' ' '|')
 (cd "$ROOT/internal/lab" && "$WORK/lab.test" -test.run '^$' -test.bench "BenchmarkFamilies/($re)/tls\$" -test.benchtime 20x) >"$OUT/tls-family.txt"
