@@ -45,4 +45,4 @@ echo "lab: $N benchmark hosts started, registered and verified in $(awk -v a="$t
 echo "scan: $N targets, wall $wall, CPU $cpu (user $user s, system $sys s), peak RSS $((rss / 1024)) MiB"
 echo "lab during the scan: $(awk -v a="$lab0" -v b="$lab1" 'BEGIN { printf "%.1f", b - a }') CPU seconds"
 jq -r '.summary | "results: \(.checks) checks: \(.by_result | to_entries | map("\(.value) \(.key)") | join(", "))"' "$OUT/scan.json"
-jq -r '[.findings[] | select(.result == "error") | .check] | group_by(.) | map("\(.[0]) \(length)") | .[]' "$OUT/scan.json" | sed 's/^/errors: /'
+jq -r '[.findings[] | select(.result == "error")] | group_by(.resource) | map("\(.[0].resource): \(length) errors, e.g. \(.[0].check): \(.[0].reason.en[0:200])") | .[]' "$OUT/scan.json" | sed 's/^/error: /'

@@ -80,6 +80,7 @@ type QueueConfig struct {
 	// is set aside as dead. Zero: the queue's defaults.
 	AckWait     time.Duration
 	MaxAttempts int
+	Replicas    int // servers of a NATS cluster that keep each stream (default 1)
 }
 
 // Net is how assessments reach targets: through one resolver, inside a fence, within a
@@ -182,7 +183,7 @@ func (a *App) openQueue(ctx context.Context, c QueueConfig) error {
 		return nil
 	}
 	q, err := jetstream.Open(ctx, c.NATS, jetstream.Options{Prefix: c.Prefix, AckWait: c.AckWait,
-		MaxAttempts: c.MaxAttempts, Log: a.Log})
+		MaxAttempts: c.MaxAttempts, Replicas: c.Replicas, Log: a.Log})
 	if err != nil {
 		return err
 	}

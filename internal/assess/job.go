@@ -47,6 +47,10 @@ func DueJob(d Due, owner string) queue.Job {
 // place, holding its delivery, before it is handed back to the queue as failed.
 const jobRetryFor = 10 * time.Minute
 
+// jobTimeout bounds one attempt at a job, as the in-process Scheduler bounds an assessment by
+// its lease: a family that hangs past its own timeouts gives the worker back its slot.
+const jobTimeout = 15 * time.Minute
+
 // HandleJob is the queue.Handler of JobKind jobs: it assesses the job's resource under the
 // job's run id, records the run and saves when the resource is next due, releasing the
 // scheduler's lease. It is idempotent: a job delivered again after its run was recorded
@@ -55,21 +59,24 @@ const jobRetryFor = 10 * time.Minute
 //
 // While the store cannot be reached it retries with a back-off, up to 10 minutes, and keeps
 // the job (no acknowledgement); the queue redelivers it if the worker dies meanwhile. A job
-// that cannot succeed (malformed, the resource gone or out of scope) fails permanently.
+// that cannot succeed (malformed, the resource gone or out of scope) fails permanently; one
+// that runs past 15 minutes fails, to be retried.
 func (s *Service) HandleJob(ctx context.Context, j queue.Job) error {
 	var p jobPayload
 	if err := json.Unmarshal(j.Payload, &p); err != nil || p.Resource == "" || p.RunID == "" || !p.Trigger.Valid() {
 		return queue.Permanent(fmt.Errorf("assessment job %q: malformed payload %.200q", j.Key, j.Payload))
 	}
 	began := time.Now()
+	jctx, cancel := context.WithTimeout(ctx, jobTimeout)
+	defer cancel()
 	for try := 1; ; try++ {
-		err := s.runJob(ctx, p)
+		err := s.runJob(jctx, p)
 		switch {
 		case err == nil:
 			return nil
 		case errs.KindOf(err) != errs.Internal:
 			return queue.Permanent(err)
-		case ctx.Err() != nil, time.Since(began) >= jobRetryFor:
+		case jctx.Err() != nil, time.Since(began) >= jobRetryFor:
 			return err
 		}
 		wait := min(time.Second<<min(try-1, 5), 30*time.Second)
@@ -78,7 +85,7 @@ func (s *Service) HandleJob(ctx context.Context, j queue.Job) error {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-jctx.Done():
 			t.Stop()
 			return err
 		}

@@ -8,7 +8,9 @@
 // lifecycle of package finding, and answers questions about findings (filters, history,
 // what changed between two runs). The Scheduler assesses each resource again when NextDue
 // says, from its system's security level and its findings, under a lease so that servers
-// sharing a database never assess one resource twice in one slot.
+// sharing a database never assess one resource twice in one slot; with a queue it enqueues a
+// job per due resource instead, which Service.HandleJob runs in a worker under the slot's run
+// id, so that a job delivered twice is recorded once.
 package assess
 
 import (

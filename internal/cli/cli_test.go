@@ -123,9 +123,13 @@ systems:
 // checks the API lists exactly the organizations the demo printed.
 func TestDemoPrintsWhatTheAPIServes(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
-	code, out, errOut := run(t, nil, "demo", "--no-serve", "--db", db)
+	// The lab on a network of its own, so that it never meets the lab package's tests.
+	code, out, errOut := run(t, nil, "demo", "--no-serve", "--db", db, "--lab-prefix", "127.75.0.0/16")
 	if code != ExitOK {
 		t.Fatalf("demo = %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "assessed against the lab (38 tài nguyên / resources") || !strings.Contains(out, "KHÔNG ĐƯỢC PHÉP / DENIED") {
+		t.Fatalf("demo did not assess against the lab or ask the gate:\n%s\n%s", out, errOut)
 	}
 	if !strings.Contains(out, "Ủy ban nhân dân tỉnh Sông Hồng") || !strings.Contains(out, "11 tổ chức / organizations, 18 hệ thống / systems, 38 tài nguyên / resources") {
 		t.Fatalf("demo output:\n%s", out)
@@ -139,7 +143,7 @@ func TestDemoPrintsWhatTheAPIServes(t *testing.T) {
 
 	// A second run reuses the store.
 	// A second run reuses the store and gives the account a new password.
-	code, out, _ = run(t, nil, "demo", "--no-serve", "--db", db)
+	code, out, _ = run(t, nil, "demo", "--no-serve", "--db", db, "--no-lab")
 	if code != ExitOK || !strings.Contains(out, "reusing the sample") {
 		t.Fatalf("second demo run = %d:\n%s", code, out)
 	}

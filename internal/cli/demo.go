@@ -1,18 +1,26 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/khien-vn/khien/internal/app"
+	"github.com/khien-vn/khien/internal/assess"
 	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/demo"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/lab"
+	"github.com/khien-vn/khien/internal/scope"
+	"github.com/khien-vn/khien/internal/vuln"
 )
 
 // demoDB is the demo's own store, kept apart from a real ./khien.db.
@@ -29,6 +37,8 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	listen := fs.String("listen", listenFlag(env), "address to serve on (env KHIEN_LISTEN)")
 	tf := newTLSFlags(env, fs)
 	noServe := fs.Bool("no-serve", false, "create and print the sample, then exit")
+	labPrefix := fs.String("lab-prefix", lab.DefaultPrefix.String(), "loopback network of the lab's simulated hosts")
+	noLab := fs.Bool("no-lab", false, "do not start the lab: show the inventory without assessing it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,12 +46,32 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 		return usageErr(env, fs, "demo takes no arguments")
 	}
 	log := textLogger(env.Stderr)
-	a, err := openApp(ctx, g, log, app.Net{})
+	prefix, err := netip.ParsePrefix(*labPrefix)
+	if err != nil {
+		return usageErr(env, fs, "--lab-prefix %q is not a network like 127.77.0.0/16", *labPrefix)
+	}
+	// The lab: simulated hosts on loopback that the demo inventory's names resolve to, so the
+	// assessments below are real scans that never leave this machine.
+	var l *lab.Lab
+	netCfg := app.Net{Fence: scope.LoopbackFence()}
+	if !*noLab {
+		if l, err = lab.Start(ctx, lab.Config{Prefix: prefix}); err != nil {
+			fmt.Fprintf(env.Stderr, "khien demo: the lab did not start (%v); showing the inventory without assessments\n", err)
+			l = nil
+		} else {
+			defer l.Close()
+			netCfg.Resolver, netCfg.Roots, netCfg.Timeout, netCfg.UserAgent = l.Resolver(), l.Roots(), 3*time.Second, UserAgent
+		}
+	}
+	if err := importSampleFeeds(ctx, g); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, g, log, netCfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	created, err := seedDemo(ctx, a)
+	created, err := seedDemo(ctx, a, prefix)
 	if err != nil {
 		return err
 	}
@@ -52,6 +82,11 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	}
 	if err := printInventory(ctx, env.Stdout, a.Inventory); err != nil {
 		return err
+	}
+	if l != nil {
+		if err := assessDemo(ctx, env.Stdout, a, l, prefix); err != nil {
+			return err
+		}
 	}
 	if err := demoGovernance(ctx, env.Stdout, a, g.db); err != nil {
 		return err
@@ -76,7 +111,92 @@ func runDemo(ctx context.Context, env Env, g globals, args []string) error {
 	if scheme == "https" {
 		fmt.Fprintln(env.Stdout, "(chứng chỉ tự ký: trình duyệt sẽ cảnh báo / self-signed certificate: the browser will warn)")
 	}
+	if l != nil {
+		sched := assess.NewScheduler(a.Assess, "")
+		go func() {
+			if err := sched.Run(ctx); err != nil {
+				log.Error("scheduler stopped", "err", err)
+			}
+		}()
+	}
 	return serveApp(ctx, env, a, ln)
+}
+
+// importSampleFeeds stores the demo's vulnerability feeds before the app builds its index.
+func importSampleFeeds(ctx context.Context, g globals) error {
+	st, _, err := app.OpenStore(ctx, g.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	advs, err := vuln.ParseOSV(bytes.NewReader(demo.SampleOSV))
+	if err != nil {
+		return err
+	}
+	ver, kev, err := vuln.ParseKEV(bytes.NewReader(demo.SampleKEV))
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if _, err := st.PutAdvisories(ctx, "demo-osv-sample.json", advs, now); err != nil {
+		return err
+	}
+	_, err = st.PutKEV(ctx, ver, kev, now)
+	return err
+}
+
+// assessDemo proves ownership of the demo's names through the lab's DNS (the real challenge,
+// answered by the lab), then assesses every resource of the province against the lab and
+// prints what each system's scan found.
+func assessDemo(ctx context.Context, w io.Writer, a *app.App, l *lab.Lab, prefix netip.Prefix) error {
+	rs, _, err := a.Inventory.Resources(ctx, inventory.ResourceFilter{Under: demo.Root, Page: inventory.Page{Limit: 1000}})
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range rs {
+		k := r.Kind()
+		inLab := k == inventory.KindIP && prefix.Contains(netip.MustParseAddr(r.Value()))
+		if r.Scope == inventory.ScopeAssigned && (k == inventory.KindDNS || k == inventory.KindURL || inLab) {
+			ids = append(ids, r.ID)
+		}
+	}
+	if err := l.Verify(ctx, a.Inventory, ids...); err != nil {
+		return fmt.Errorf("verify demo names through the lab: %w", err)
+	}
+	started := time.Now()
+	outs, err := a.Assess.AssessOrg(ctx, demo.Root, assess.TriggerManual)
+	if err != nil {
+		return err
+	}
+	type tally struct{ fail, errs, runs int }
+	bySystem := map[string]*tally{}
+	var order []string
+	for _, o := range outs {
+		if o.Err != nil {
+			continue
+		}
+		t := bySystem[o.Summary.System]
+		if t == nil {
+			t = &tally{}
+			bySystem[o.Summary.System] = t
+			order = append(order, o.Summary.System)
+		}
+		t.fail += o.Summary.Counts.Fail
+		t.errs += o.Summary.Counts.Error
+		t.runs++
+	}
+	slices.Sort(order)
+	fmt.Fprintf(w, "\nĐánh giá trên phòng thí nghiệm / assessed against the lab (%d tài nguyên / resources, %.1f s, DNS %s):\n",
+		len(outs), time.Since(started).Seconds(), l.Resolver())
+	for _, s := range order {
+		t := bySystem[s]
+		fmt.Fprintf(w, "  %-20s %2d lần quét / runs  %3d không đạt / failing  %3d lỗi / errors\n", s, t.runs, t.fail, t.errs)
+	}
+	return nil
 }
 
 // demoLogin is the demo's account: a security officer of the province, who needs no second
@@ -107,7 +227,7 @@ func demoAccount(ctx context.Context, env Env, a *app.App) (string, string, erro
 }
 
 // seedDemo writes the sample unless the demo province exists already.
-func seedDemo(ctx context.Context, a *app.App) (bool, error) {
+func seedDemo(ctx context.Context, a *app.App, prefix netip.Prefix) (bool, error) {
 	_, err := a.Inventory.Org(ctx, demo.Root)
 	switch {
 	case err == nil:
@@ -115,7 +235,7 @@ func seedDemo(ctx context.Context, a *app.App) (bool, error) {
 	case !errs.Is(err, errs.NotFound):
 		return false, err
 	}
-	if err := a.Inventory.ApplyInventory(ctx, demo.Inventory()); err != nil {
+	if err := a.Inventory.ApplyInventory(ctx, demo.InventoryIn(prefix)); err != nil {
 		return false, fmt.Errorf("seed demo: %w", err)
 	}
 	return true, nil

@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/app"
-	"github.com/khien-vn/khien/internal/assess"
 	"github.com/khien-vn/khien/internal/assurance"
-	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/control"
 	"github.com/khien-vn/khien/internal/demo"
 	"github.com/khien-vn/khien/internal/gate"
@@ -19,93 +17,32 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
-// demoProfile is how far along one system of the demo is: the share of its required controls
-// attested and approved, and the checks that fail on its resources.
-type demoProfile struct {
-	share float64
-	fails []string
-}
-
-// The demo's departments are at different points on purpose, so that the province shows a
-// spread of grades: the Office is well along, Finance has a known-exploited vulnerability
-// that the gate stops, Health reported a breach late, Education has barely started.
-var demoProfiles = map[string]demoProfile{
-	"sh-cong-ttdt":       {0.95, []string{"tls.protocol.no_tls13"}},
-	"sh-dichvucong":      {0.9, []string{"tls.cipher.weak"}},
-	"sh-qlvb":            {0.95, nil},
-	"sh-email":           {0.7, []string{"http.hsts.missing", "tls.protocol.tls10"}},
-	"sh-trungtam-dulieu": {0.6, []string{"tls.cert.expiring"}},
-	"sh-lgsp":            {0.4, nil},
-	"sh-hsba":            {0.8, []string{"http.csp.missing"}},
-	"sh-yte-tiemchung":   {0.6, nil},
-	"sh-gd-csdl":         {0.15, []string{"http.https.missing", "tls.cipher.weak", "tls.cert.untrusted"}},
-	"sh-tc-ngansach":     {0.85, []string{"vuln.known_exploited"}},
-	"sh-bd-mot-cua":      {0.5, []string{"http.xcto.missing"}},
-	"sh-ns-camera":       {0.1, []string{"http.https.missing"}},
-	"sh-ta-trang":        {0.6, nil},
-	"sh-dl-trang":        {0.3, []string{"http.hsts.missing"}},
+// demoShare is how far along each system of the demo is with its controls: the share of its
+// required controls attested and approved. The departments are at different points on
+// purpose, so that the province shows a spread of grades; what their hosts fail is found by
+// real scans of the lab, not written here.
+var demoShare = map[string]float64{
+	"sh-cong-ttdt": 1.0, "sh-dichvucong": 0.9, "sh-qlvb": 1.0, "sh-email": 0.7, "sh-trungtam-dulieu": 0.6,
+	"sh-lgsp": 0.4, "sh-hsba": 0.8, "sh-yte-tiemchung": 0.6, "sh-gd-csdl": 0.15, "sh-tc-ngansach": 1.0,
+	"sh-bd-mot-cua": 0.5, "sh-ns-camera": 0.1, "sh-ta-trang": 0.6, "sh-dl-trang": 0.3,
 }
 
 var demoOrgShare = map[string]float64{"SH": 1, "SH.VP": 0.9, "SH.KHCN": 0.7, "SH.YT": 0.6, "SH.GDDT": 0.2, "SH.TC": 0.8,
 	"SH.BD": 0.5, "SH.NS": 0.3, "SH.BD.TA": 0.5, "SH.BD.PH": 0.3, "SH.NS.DL": 0.3}
 
-// demoChecks are the checks every assessed resource of the demo reports on.
-var demoChecks = []string{"tls.protocol.ssl3", "tls.protocol.tls10", "tls.protocol.tls11", "tls.protocol.no_tls13", "tls.cipher.weak",
-	"tls.cert.expired", "tls.cert.expiring", "tls.cert.untrusted", "tls.cert.hostname_mismatch", "http.https.missing",
-	"http.hsts.missing", "http.csp.missing", "http.xcto.missing", "http.framing.unprotected", "http.cors.permissive", "vuln.known_exploited"}
-
 // demoGateSystem is the system the demo asks the gate about: denied, with readable reasons.
-const demoGateSystem = "sh-tc-ngansach"
+const demoGateSystem = "sh-hsba"
 
-// seedGovernance records what the index and the gate read for the demo province: an assessment
-// of every resource in scope, attestations (approved, rejected and lapsed), a breach notified
+// seedGovernance records what people declare for the demo province: attestations (approved, rejected and lapsed), a breach notified
 // late, an authority request and a gate exception. It does nothing if attestations exist.
 func seedGovernance(ctx context.Context, a *app.App) error {
 	if atts, err := a.Assurance.Attestations(ctx, "", ""); err != nil || len(atts) > 0 {
 		return err
 	}
 	now := a.Now()
-	checks, err := check.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	sev := map[string]check.Severity{}
-	for _, id := range demoChecks {
-		d, _ := checks.Def(id)
-		sev[id] = d.Severity
-	}
 	inv, err := a.Inventory.Store().Snapshot(ctx)
 	if err != nil {
 		return err
-	}
-	systems := map[string]inventory.System{}
-	for _, s := range inv.Systems {
-		systems[s.ID] = s
-	}
-	for i, r := range inv.Resources {
-		p, ok := demoProfiles[r.System]
-		if !ok || r.Scope != inventory.ScopeAssigned && r.Scope != inventory.ScopeVerified {
-			continue
-		}
-		// Everything failing was first seen 20 days ago and is seen again today.
-		for j, at := range []time.Time{now.Add(-20 * 24 * time.Hour), now.Add(-2 * time.Hour)} {
-			var results []check.Result
-			for _, c := range demoChecks {
-				st := check.Pass
-				for _, f := range p.fails {
-					if f == c {
-						st = check.Fail
-					}
-				}
-				results = append(results, check.Result{Check: c, Resource: r.ID, Endpoint: r.ID, Status: st, At: at,
-					Reason: check.Text{VI: "kết quả mẫu của bản demo", EN: "sample result of the demo"}})
-			}
-			run := assess.Run{ID: fmt.Sprintf("demo-%03d-%d", i, j), Resource: r.ID, System: r.System, Trigger: assess.TriggerSchedule,
-				Status: assess.RunComplete, Started: at.Add(-time.Minute), Finished: at}
-			if _, err := a.Store.RecordRun(ctx, run, results, sev); err != nil {
-				return fmt.Errorf("demo run of %s: %w", r.ID, err)
-			}
-		}
 	}
 	cat := a.Assurance.Catalog()
 	evidence := func(what string) []assurance.File {
@@ -127,12 +64,12 @@ func seedGovernance(ctx context.Context, a *app.App) error {
 	}
 	declared := now.Add(-30 * 24 * time.Hour)
 	for _, s := range inv.Systems {
-		p, ok := demoProfiles[s.ID]
+		share, ok := demoShare[s.ID]
 		if !ok {
 			continue
 		}
 		req := control.ForSystem(cat.Controls, s.Level, s.DataClasses, now)
-		n := int(p.share * float64(len(req)))
+		n := int(share * float64(len(req)))
 		for k, c := range req {
 			var err error
 			switch {
@@ -179,10 +116,11 @@ func seedGovernance(ctx context.Context, a *app.App) error {
 	if _, err := a.Assurance.RecordRequest(ctx, index.Request{ID: "YC-101", Org: "SH.VP", ReceivedAt: recv, AnsweredAt: recv.Add(6 * time.Hour)}); err != nil {
 		return err
 	}
-	// The public-service portal may go on with its weak cipher while the provider replaces it.
+	// The public-service portal may go on with its remaining high findings while the provider
+	// replaces the old front end; the critical ones still block it.
 	_, err = a.Assurance.AddException(ctx, gate.Exception{ID: "EX-2026-01", System: "sh-dichvucong", Stage: inventory.StageOperation,
 		Reasons: []string{"open_high"}, Approver: "Nguyễn Văn Hùng (Chủ tịch UBND tỉnh)",
-		Justification: "Nhà cung cấp thay bộ mã hóa trong đợt nâng cấp tháng 12; đã bật tường lửa ứng dụng web",
+		Justification: "Nhà cung cấp thay máy chủ giao diện trong đợt nâng cấp tháng 12; đã bật tường lửa ứng dụng web",
 		ApprovedAt:    now.Add(-24 * time.Hour), Expires: now.AddDate(0, 0, 60)})
 	return err
 }

@@ -18,7 +18,7 @@ import (
 func demoStore(t *testing.T) (string, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "demo.db")
-	code, out, errOut := run(t, nil, "--db", db, "demo", "--no-serve")
+	code, out, errOut := run(t, nil, "--db", db, "demo", "--no-serve", "--lab-prefix", "127.74.0.0/16")
 	if code != ExitOK {
 		t.Fatalf("demo = %d\n%s\n%s", code, out, errOut)
 	}
@@ -52,7 +52,7 @@ func TestDemoGovernance(t *testing.T) {
 		t.Errorf("scorecard %s is not next to the store %s", path[1], db)
 	}
 	// Running the demo again reuses the records.
-	if code, out, errOut := run(t, nil, "--db", db, "demo", "--no-serve"); code != ExitOK || !strings.Contains(out, "DENIED") {
+	if code, out, errOut := run(t, nil, "--db", db, "demo", "--no-serve", "--lab-prefix", "127.74.0.0/16"); code != ExitOK || !strings.Contains(out, "DENIED") {
 		t.Errorf("second demo = %d\n%s\n%s", code, out, errOut)
 	}
 }
@@ -168,9 +168,9 @@ func TestGateCommand(t *testing.T) {
 		code int
 		out  []string
 	}{
-		{"denied", []string{"gate", "--system", "sh-tc-ngansach", "--stage", "operation"}, ExitBlocked,
+		{"denied", []string{"gate", "--system", "sh-hsba", "--stage", "operation"}, ExitBlocked,
 			[]string{"DENIED", "Phát hiện mức nghiêm trọng chưa khắc phục", "Open critical finding"}},
-		{"allowed, unguarded stage", []string{"gate", "--system", "sh-tc-ngansach", "--stage", "test"}, ExitOK, []string{"ALLOWED"}},
+		{"allowed, unguarded stage", []string{"gate", "--system", "sh-hsba", "--stage", "test"}, ExitOK, []string{"ALLOWED"}},
 		{"exception waives the high finding", []string{"gate", "--system", "sh-dichvucong", "--stage", "operation", "--format", "json"}, ExitBlocked,
 			[]string{`"exceptions_applied": [`, `"EX-2026-01"`, `"allowed": false`}},
 		{"unknown system", []string{"gate", "--system", "nope", "--stage", "operation"}, ExitUsage, nil},
@@ -195,7 +195,7 @@ func TestGateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	ds, err := a.Assurance.Decisions(t.Context(), "sh-tc-ngansach", 0)
+	ds, err := a.Assurance.Decisions(t.Context(), "sh-hsba", 0)
 	if err != nil || len(ds) < 3 { // the demo's, denied, allowed
 		t.Errorf("recorded decisions = %d, %v; want at least 3", len(ds), err)
 	}

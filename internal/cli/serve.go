@@ -76,7 +76,9 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	fmt.Fprintf(env.Stdout, "Khiên đang chạy tại / is serving at %s://%s/ (store: %s %s)\n", scheme, ln.Addr(), a.Backend, redactDSN(g.db))
 	if *schedule {
 		sched := assess.NewScheduler(a.Assess, "")
-		sched.Queue = a.Queue // due resources become jobs, run by the workers
+		// Due resources become jobs, run by the workers. The lease covers the job's wait in
+		// the queue; when a backlog outlasts it, the slot is enqueued again under the same key.
+		sched.Queue, sched.Lease = a.Queue, time.Hour
 		wg.Go(func() {
 			if err := sched.Run(ctx); err != nil {
 				log.Error("scheduler stopped", "err", err)

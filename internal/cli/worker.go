@@ -59,6 +59,7 @@ type queueFlags struct {
 	nats, prefix *string
 	ackWait      *time.Duration
 	maxAttempts  *int
+	replicas     *int
 }
 
 func newQueueFlags(env Env, fs *flag.FlagSet) queueFlags {
@@ -75,12 +76,14 @@ func newQueueFlags(env Env, fs *flag.FlagSet) queueFlags {
 			"how long a job may go without word from its worker before it is handed to another"),
 		maxAttempts: fs.Int("max-attempts", queue.DefaultMaxAttempts,
 			"deliveries of a failing job before it is set aside as dead"),
+		replicas: fs.Int("nats-replicas", 1, "servers of the NATS cluster that keep each stream (1, or 3 to survive losing one)"),
 	}
 }
 
 func (q queueFlags) config() (app.QueueConfig, error) {
-	if *q.ackWait < time.Second || *q.maxAttempts < 1 {
-		return app.QueueConfig{}, errs.E(errs.Invalid, "--ack-wait must be at least 1s and --max-attempts at least 1")
+	if *q.ackWait < time.Second || *q.maxAttempts < 1 || *q.replicas < 1 {
+		return app.QueueConfig{}, errs.E(errs.Invalid, "--ack-wait must be at least 1s, --max-attempts and --nats-replicas at least 1")
 	}
-	return app.QueueConfig{NATS: *q.nats, Prefix: *q.prefix, AckWait: *q.ackWait, MaxAttempts: *q.maxAttempts}, nil
+	return app.QueueConfig{NATS: *q.nats, Prefix: *q.prefix, AckWait: *q.ackWait, MaxAttempts: *q.maxAttempts,
+		Replicas: *q.replicas}, nil
 }

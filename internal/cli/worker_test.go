@@ -632,3 +632,28 @@ func (p *proxy) cut() {
 }
 
 func (p *proxy) restore() { p.down.Store(false) }
+
+func TestWorkerUsage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"arguments", []string{"--db", db, "worker", "extra"}, ExitUsage, "worker takes no arguments"},
+		{"no concurrency", []string{"--db", db, "worker", "--concurrency", "0"}, ExitUsage, "--concurrency must be positive"},
+		{"short ack wait", []string{"--db", db, "worker", "--ack-wait", "10ms"}, ExitUsage, "--ack-wait must be at least 1s"},
+		{"bad prefix", []string{"--db", db, "worker", "--nats", "nats://127.0.0.1:1", "--nats-prefix", "a.b"}, ExitUsage, "may hold only letters"},
+		{"NATS down", []string{"--db", db, "worker", "--nats", "nats://127.0.0.1:1"}, ExitError, "connect to NATS at nats://127.0.0.1:1"},
+		{"serve, NATS down", []string{"--db", db, "serve", "--listen", "127.0.0.1:0", "--nats", "nats://127.0.0.1:1"}, ExitError, "connect to NATS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := run(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("khien %v = %d, stderr %q; want %d containing %q", tt.args, code, errOut, tt.code, tt.stderr)
+			}
+		})
+	}
+}

@@ -4,7 +4,13 @@
 // so that nothing in the demo can ever point at a real agency or leave the machine.
 package demo
 
-import "github.com/khien-vn/khien/internal/inventory"
+import (
+	_ "embed"
+	"net/netip"
+	"strings"
+
+	"github.com/khien-vn/khien/internal/inventory"
+)
 
 // Root is the code of the demo province.
 const Root = "SH"
@@ -98,6 +104,51 @@ func Inventory() inventory.Inventory {
 		})
 		for _, r := range s.resources {
 			inv.Resources = append(inv.Resources, inventory.Resource{ID: r.id, System: s.id, Scope: r.scope, ScopeReason: r.reason})
+		}
+	}
+	return inv
+}
+
+// SampleFeeds are the vulnerability feeds the demo imports: an excerpt in OSV form written
+// for Khiên (advisories named KHIEN-TEST-…, for real CVE ids) and an excerpt of the CISA KEV
+// catalog. A real deployment imports the full feeds with `khien feeds import`.
+//
+//go:embed feeds/osv-sample.json
+var SampleOSV []byte
+
+// SampleKEV is the KEV excerpt; see SampleOSV.
+//
+//go:embed feeds/kev-sample.json
+var SampleKEV []byte
+
+// LabPrefix is the loopback network the demo's ip: and cidr: resources are written in: the
+// lab's default. InventoryIn moves them into another /16 for a lab started elsewhere.
+var LabPrefix = netip.MustParsePrefix("127.77.0.0/16")
+
+// InventoryIn returns the sample with its ip: and cidr: resources moved from LabPrefix into
+// prefix (a /16 inside 127.0.0.0/8), keeping the last two octets.
+func InventoryIn(prefix netip.Prefix) inventory.Inventory {
+	inv := Inventory()
+	if prefix.Masked() == LabPrefix {
+		return inv
+	}
+	p := prefix.Masked().Addr().As4()
+	move := func(s string) string {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !LabPrefix.Contains(a) {
+			return s
+		}
+		b := a.As4()
+		b[0], b[1] = p[0], p[1]
+		return netip.AddrFrom4(b).String()
+	}
+	for i, r := range inv.Resources {
+		switch r.Kind() {
+		case inventory.KindIP:
+			inv.Resources[i].ID = "ip:" + move(r.Value())
+		case inventory.KindCIDR:
+			addr, bits, _ := strings.Cut(r.Value(), "/")
+			inv.Resources[i].ID = "cidr:" + move(addr) + "/" + bits
 		}
 	}
 	return inv

@@ -46,7 +46,9 @@ const (
 const sshBanner = "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10"
 
 // mxNames are the names of the mail exchanger that offers STARTTLS (its certificate's names).
-var mxNames = []string{"mx1." + dnslab.GoodDomain, "mx2." + dnslab.GoodDomain, "mx." + demoDomain}
+func mxNames() []string {
+	return []string{"mx1." + dnslab.GoodDomain, "mx2." + dnslab.GoodDomain, "mx." + demoDomain}
+}
 
 // spec is a scenario host and how to build it.
 type spec struct {

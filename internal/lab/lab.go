@@ -203,13 +203,13 @@ func (l *Lab) Close() error {
 // startMail starts the two mail exchangers the zones' MX records name: one offering STARTTLS
 // with a certificate from the lab CA, one offering nothing.
 func (l *Lab) startMail(ctx context.Context) error {
-	cert, err := l.CA.Issue(mxNames, tlslab.CertGood, tlslab.KeyECDSA256, time.Time{})
+	cert, err := l.CA.Issue(mxNames(), tlslab.CertGood, tlslab.KeyECDSA256, time.Time{})
 	if err != nil {
 		return err
 	}
 	good := netip.AddrPortFrom(l.addr(0, 25), 25).String()
 	s, err := dnslab.StartSMTP(ctx, dnslab.SMTPConfig{
-		Addr: good, Hostname: mxNames[0],
+		Addr: good, Hostname: mxNames()[0],
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	})
 	if err != nil {

@@ -73,7 +73,7 @@ func demoNames() []demoName {
 
 // Zones of the demo province: the province's own, signed with CAA, and two district zones
 // run by someone else, unsigned (Bắc Đồng's open to zone transfers).
-var (
+const (
 	bacdongZone = "bacdong." + demoDomain
 	namsonZone  = "namson." + demoDomain
 )

@@ -152,3 +152,36 @@ func Call(ctx context.Context, h Handler, j Job) (err error) {
 	}
 	return err
 }
+
+// Slots bounds how many handlers a backend's worker runs at once: one slot per handler.
+type Slots chan struct{}
+
+// NewSlots returns n slots, all free.
+func NewSlots(n int) Slots { return make(Slots, n) }
+
+// Take waits for a free slot, then takes the others that are free, up to most in all, and
+// returns how many it took: 0 once ctx has ended. A worker asks its backend for that many jobs.
+func (s Slots) Take(ctx context.Context, most int) int {
+	select {
+	case s <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < most {
+		select {
+		case s <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// Release frees n slots.
+func (s Slots) Release(n int) {
+	for range n {
+		<-s
+	}
+}

@@ -255,7 +255,7 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 
 	// Each kind's loop fetches at most its share of the handlers, and with several kinds waits
 	// less long for jobs, so that one kind's loop does not hold the handlers another's needs.
-	w := &jsWorker{q: q, h: h, slots: make(chan struct{}, n), share: (n + len(kinds) - 1) / len(kinds), wait: 5 * time.Second}
+	w := &jsWorker{q: q, h: h, slots: queue.NewSlots(n), share: (n + len(kinds) - 1) / len(kinds), wait: 5 * time.Second}
 	if len(kinds) > 1 {
 		w.wait = time.Second
 	}
@@ -278,7 +278,7 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 type jsWorker struct {
 	q       *Queue
 	h       queue.Handler
-	slots   chan struct{} // one per running handler
+	slots   queue.Slots   // one per running handler
 	share   int           // the most handlers one kind's loop fetches for at once
 	wait    time.Duration // how long one fetch waits for jobs
 	running sync.WaitGroup
@@ -288,20 +288,9 @@ type jsWorker struct {
 func (w *jsWorker) fetch(ctx context.Context, c jetstream.Consumer) error {
 	failures := 0
 	for {
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
+		free := w.slots.Take(ctx, w.share)
+		if free == 0 {
 			return nil
-		}
-		free := 1
-	fill:
-		for free < w.share {
-			select {
-			case w.slots <- struct{}{}:
-				free++
-			default:
-				break fill
-			}
 		}
 		fctx, cancel := context.WithTimeout(ctx, w.wait)
 		got := 0
@@ -311,20 +300,18 @@ func (w *jsWorker) fetch(ctx context.Context, c jetstream.Consumer) error {
 				got++
 				if ctx.Err() != nil { // arrived as the worker stopped: hand it back
 					m.Nak()
-					<-w.slots
+					w.slots.Release(1)
 					continue
 				}
 				w.running.Go(func() {
-					defer func() { <-w.slots }()
+					defer w.slots.Release(1)
 					w.handle(ctx, m)
 				})
 			}
 			err = batch.Error()
 		}
 		cancel()
-		for range free - got {
-			<-w.slots
-		}
+		w.slots.Release(free - got)
 		switch {
 		case ctx.Err() != nil:
 			return nil

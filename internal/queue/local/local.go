@@ -138,7 +138,7 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 	if n < 1 {
 		return fmt.Errorf("work on %s: %d handlers at once; want at least one", strings.Join(kinds, ","), n)
 	}
-	w := &worker{q: q, h: h, held: map[string]bool{}, slots: make(chan struct{}, n)}
+	w := &worker{q: q, h: h, held: map[string]bool{}, slots: queue.NewSlots(n)}
 	hbCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
 	var beat sync.WaitGroup
 	beat.Go(func() { w.heartbeat(hbCtx) })
@@ -150,26 +150,12 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 
 	failures := 0
 	for {
-		// Wait for a free slot, then take every free one.
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
+		free := w.slots.Take(ctx, n)
+		if free == 0 {
 			return nil
 		}
-		free := 1
-	fill:
-		for free < n {
-			select {
-			case w.slots <- struct{}{}:
-				free++
-			default:
-				break fill
-			}
-		}
 		leased, err := q.st.LeaseJobs(ctx, q.o.Owner, kinds, q.now(), q.o.Lease, free)
-		for range free - len(leased) {
-			<-w.slots
-		}
+		w.slots.Release(free - len(leased))
 		if ctx.Err() != nil {
 			for _, l := range leased { // leased as the worker stopped: give them back
 				w.settle(l, queue.ErrInterrupted)
@@ -207,7 +193,7 @@ func (q *Queue) Work(ctx context.Context, kinds []string, n int, h queue.Handler
 type worker struct {
 	q       *Queue
 	h       queue.Handler
-	slots   chan struct{} // one per running handler
+	slots   queue.Slots // one per running handler
 	running sync.WaitGroup
 
 	mu   sync.Mutex
@@ -220,7 +206,7 @@ func (w *worker) start(ctx context.Context, l Leased) {
 	w.held[l.ID] = true
 	w.mu.Unlock()
 	w.running.Go(func() {
-		defer func() { <-w.slots }()
+		defer w.slots.Release(1)
 		defer func() {
 			w.mu.Lock()
 			delete(w.held, l.ID)
