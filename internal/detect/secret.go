@@ -109,7 +109,9 @@ func (privateKey) Find(b []byte, emit func(Match)) {
 		if !strings.HasSuffix(label, "PRIVATE KEY") && !strings.HasSuffix(label, "PRIVATE KEY BLOCK") || end == 0 {
 			continue
 		}
-		dec := make([]byte, base64.StdEncoding.DecodedLen(len(body)))
+		// Sized for either decoding: unpadded input can decode to more than the padded
+		// length rule allows (a fuzz test found the short buffer).
+		dec := make([]byte, max(base64.StdEncoding.DecodedLen(len(body)), base64.RawStdEncoding.DecodedLen(len(body))))
 		n, err := base64.StdEncoding.Decode(dec, body)
 		if err != nil {
 			n, err = base64.RawStdEncoding.Decode(dec, bytes.TrimRight(body, "="))
