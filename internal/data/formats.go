@@ -383,7 +383,8 @@ func renderRows(rows [][]string, lines []int) ([]byte, []int) {
 		for _, h := range rows[0] {
 			header = append(header, columnLabel(h))
 		}
-		out.WriteString(strings.Join(rows[0], "\t") + "\n")
+		// One output line per record: a quoted header cell may hold a newline (found by fuzzing).
+		out.WriteString(strings.ReplaceAll(strings.Join(rows[0], "\t"), "\n", " ") + "\n")
 		if lines != nil {
 			m = append(m, lines[0])
 		}
