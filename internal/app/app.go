@@ -193,6 +193,10 @@ func (a *App) openQueue(ctx context.Context, c QueueConfig) error {
 
 // buildAssess builds the guard, the scanner with every family and the assessment service.
 func (a *App) buildAssess(ctx context.Context, n Net) error {
+	if n.Families.System == nil {
+		// The data-security family judges a database by its system's stage and data classes.
+		n.Families.System = a.Inventory.System
+	}
 	cat, err := check.LoadCatalog()
 	if err != nil {
 		return err

@@ -85,6 +85,7 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 		return err
 	}
 	netCfg.Families.Vuln = ix
+	netCfg.Families.System = st.System
 	scanner := &assess.Scanner{
 		Guard:       scope.New(netCfg.Fence, netCfg.Resolver, netCfg.Timeout).WithBudget(scope.NewBudget(netCfg.Conns, netCfg.Rate)),
 		Families:    app.Families(netCfg.Families),

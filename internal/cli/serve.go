@@ -12,6 +12,7 @@ import (
 
 	"github.com/khien-vn/khien/internal/app"
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/data"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/scope"
 	"github.com/khien-vn/khien/internal/web"
@@ -121,6 +122,7 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 // every lookup, which networks packets may go to at all, whom to trust, how politely.
 type networkFlags struct {
 	resolver, fence, caFile *string
+	dbPass                  *string
 	timeout                 *time.Duration
 	conns                   *int
 	rate                    *float64
@@ -134,6 +136,7 @@ func netFlags(env Env, fs *flag.FlagSet) networkFlags {
 		timeout:  fs.Duration("timeout", 5*time.Second, "timeout of each network operation"),
 		conns:    fs.Int("conns", 6, "connections open at once to one IP address"),
 		rate:     fs.Float64("rate", 50, "new connections per second to one IP address (down to 1 for fragile hosts)"),
+		dbPass:   fs.String("db-passfile", env.Getenv("KHIEN_DB_PASSFILE"), "credentials of db: resources for data-security scans, one host:port:database:user:password per line (env KHIEN_DB_PASSFILE)"),
 	}
 }
 
@@ -147,6 +150,13 @@ func (n networkFlags) config() (app.Net, error) {
 		return app.Net{}, errs.E(errs.Invalid, "--timeout, --conns and --rate must be positive")
 	}
 	cfg := app.Net{Resolver: *n.resolver, Fence: fence, Timeout: *n.timeout, Conns: *n.conns, Rate: *n.rate, UserAgent: UserAgent}
+	if *n.dbPass != "" {
+		creds, err := data.PassFile(*n.dbPass)
+		if err != nil {
+			return app.Net{}, err
+		}
+		cfg.Families.DBCredentials = creds
+	}
 	if *n.caFile != "" {
 		pem, err := os.ReadFile(*n.caFile)
 		if err != nil {
