@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"version": {"print the version", runVersion},
 		"user":    {"manage local accounts: add, passwd, reset-mfa", runUser},
 		"audit":   {"verify the audit log's hash chain", runAudit},
+		"policy":  {"schedule an index method or replace the go-live gate policy (rules as data)", runPolicy},
 		"feeds":   {"import vulnerability feeds (OSV, CISA KEV) for offline matching", runFeeds},
 		"scan":    {"assess targets of the inventory with every applicable check", runScan},
 		"data":    {"scan data for personal data, secrets and state-secret markings; mask test data", runData},

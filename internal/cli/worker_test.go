@@ -128,11 +128,9 @@ func (p *proc) kill() {
 // exited with status 0.
 func (p *proc) stop(t testing.TB) {
 	t.Helper()
-	select {
-	case <-p.done:
+	if !p.running() {
 		t.Errorf("%s exited before it was stopped: %v", p.name, p.cmd.ProcessState)
 		return
-	default:
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -143,6 +141,16 @@ func (p *proc) stop(t testing.TB) {
 	case <-time.After(30 * time.Second):
 		t.Errorf("%s did not stop within 30s of SIGTERM", p.name)
 		p.kill()
+	}
+}
+
+// running reports whether p has not exited.
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
 	}
 }
 
@@ -386,7 +394,12 @@ func TestScaleOutKillWorker(t *testing.T) {
 			eventually(t, 30*time.Second, "the server enqueues every due resource", func() bool { return c.waiting() == len(c.resources) })
 			victim := c.worker("victim", c.dsn, 4)
 			survivor := c.worker("survivor", c.dsn, 4)
-			eventually(t, 60*time.Second, "a quarter of the batch is done", func() bool { return c.assessed() >= len(c.resources)/4 })
+			eventually(t, 60*time.Second, "a quarter of the batch is done, some by the victim", func() bool {
+				return c.assessed() >= len(c.resources)/4 && victim.logged(`"run done"`) > 0
+			})
+			if !victim.running() {
+				t.Fatal("the victim exited before it was killed")
+			}
 			victim.kill()
 			eventually(t, 120*time.Second, "every resource assessed", func() bool { return c.assessed() == len(c.resources) })
 			eventually(t, 30*time.Second, "the queue drains", func() bool { return c.waiting() == 0 })
