@@ -33,6 +33,7 @@ type pages struct {
 	auth     *auth.Service
 	inv      inventoryAPI
 	as       assessAPI
+	ix       *auth.Assurance // recorded gate decisions; nil without the assurance service
 	now      func() time.Time
 	catalog  *check.Catalog
 	controls []control.Control
@@ -43,7 +44,7 @@ type pages struct {
 var pageNames = []string{"login", "tree", "org", "system", "findings", "finding", "error"}
 
 func newPages(d Deps) *pages {
-	p := &pages{log: d.Log, auth: d.Auth, now: d.Now, tmpl: map[string]*template.Template{}}
+	p := &pages{log: d.Log, auth: d.Auth, now: d.Now, ix: scopedAssurance(d), tmpl: map[string]*template.Template{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}

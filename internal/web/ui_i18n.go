@@ -146,6 +146,9 @@ var messages = map[string]msg{
 	"gate.open":    {"Được vận hành", "May operate"},
 	"gate.blocked": {"Bị chặn", "Blocked"},
 	"gate.notyet":  {"Chưa xét", "Not decided"},
+	"gate.history": {"Các quyết định của cổng đã ghi nhận", "Recorded gate decisions"},
+	"gate.allowed": {"Được phép", "Allowed"},
+	"gate.denied":  {"Không được phép", "Denied"},
 
 	"system.title":     {"Hệ thống", "System"},
 	"system.resources": {"Tài nguyên", "Resources"},

@@ -225,6 +225,9 @@ type systemData struct {
 	Result    index.SystemResult
 	Families  []familyGroup
 	Gate      string
+	// Decisions are the gate's recorded answers about the system, newest first: what was
+	// asked, by whom, and why it was refused.
+	Decisions []gateRow
 	Tomorrow  string // the earliest expiry the accept form offers
 	Default   string // its default: 90 days
 	Latest    string // the latest: a year
@@ -241,6 +244,15 @@ func (p *pages) row(f finding.Finding, now time.Time) findingRow {
 		fr.Age = int(now.Sub(f.FirstSeen).Hours() / 24)
 	}
 	return fr
+}
+
+// gateRow is one recorded gate decision as the system page shows it.
+type gateRow struct {
+	At      string
+	By      string
+	Stage   inventory.Stage
+	Allowed bool
+	Reasons []check.Text
 }
 
 // handleSystem is a system's page.
@@ -263,6 +275,23 @@ func (p *pages) handleSystem() http.Handler {
 		for _, res := range f.resources {
 			if res.System == sys.ID {
 				d.Resources = append(d.Resources, res)
+			}
+		}
+		if p.ix != nil {
+			recs, err := p.ix.Decisions(ctx, sys.ID)
+			if err != nil {
+				p.fail(w, r, err)
+				return
+			}
+			for i, rec := range recs {
+				if i == 5 {
+					break
+				}
+				g := gateRow{At: rec.Decision.AsOf.UTC().Format("2006-01-02 15:04"), By: rec.By, Stage: rec.Decision.Stage, Allowed: rec.Decision.Allowed}
+				for _, reason := range rec.Decision.Reasons {
+					g.Reasons = append(g.Reasons, check.Text{VI: reason.VI, EN: reason.EN})
+				}
+				d.Decisions = append(d.Decisions, g)
 			}
 		}
 		res := f.compute(now)
