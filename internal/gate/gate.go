@@ -381,7 +381,7 @@ func evaluate(sys inventory.System, f Facts, rule LevelRule, asOf time.Time, che
 				continue
 			}
 			e := fd.Effective(asOf)
-			if !e.IsOpen() {
+			if !e.IsOpen() || versionInferredKEV(e) {
 				continue
 			}
 			var code Code
@@ -444,4 +444,16 @@ func summary(d Decision, guarded bool) check.Text {
 	}
 	return check.Text{VI: fmt.Sprintf("Chưa được chuyển sang %s: %d lý do chặn.", stageVI, len(d.Reasons)),
 		EN: fmt.Sprintf("Not allowed to enter %s: %d blocking reason(s).", d.Stage, len(d.Reasons))}
+}
+
+// versionInferredKEV reports a known-exploited finding read from a version banner only:
+// distributions backport fixes without changing the version they show, so such a finding may
+// not keep a system out of operation on its own. It stays a finding, counts in the index, and
+// blocks once a safe probe confirms it ("confidence": "confirmed").
+func versionInferredKEV(f finding.Finding) bool {
+	if f.Check != "vuln.known_exploited" {
+		return false
+	}
+	c, _ := f.Evidence["confidence"].(string)
+	return c == "version-inferred"
 }

@@ -125,6 +125,16 @@ func TestRules(t *testing.T) {
 		{"open critical", inventory.StageOperation, func(_ *inventory.System, f *Facts) {
 			f.Findings = []finding.Finding{open(check.Critical, "c1", now.Add(-days(2)))}
 		}, []string{"open_critical:c1"}},
+		{"known exploited, confirmed, blocks", inventory.StageOperation, func(_ *inventory.System, f *Facts) {
+			fd := open(check.Critical, "k1", now.Add(-days(2)))
+			fd.Check, fd.Evidence = "vuln.known_exploited", map[string]any{"confidence": "confirmed"}
+			f.Findings = []finding.Finding{fd}
+		}, []string{"open_critical:k1"}},
+		{"known exploited, inferred from a version only, does not block on its own", inventory.StageOperation, func(_ *inventory.System, f *Facts) {
+			fd := open(check.Critical, "k2", now.Add(-days(2)))
+			fd.Check, fd.Evidence = "vuln.known_exploited", map[string]any{"confidence": "version-inferred"}
+			f.Findings = []finding.Finding{fd}
+		}, nil},
 		{"open high at level 3", inventory.StageOperation, func(_ *inventory.System, f *Facts) {
 			f.Findings = []finding.Finding{open(check.High, "h1", now.Add(-days(2)))}
 		}, []string{"open_high:h1"}},

@@ -216,7 +216,14 @@ func evaluate(ob observation, ix *vuln.Index) check.Result {
 		}
 	}
 	if len(kev) > 0 {
+		// A confirmed match speaks for the finding: the gate blocks on confirmed ones alone.
 		m := kev[0]
+		for _, k := range kev {
+			if k.Confidence == vuln.Confirmed {
+				m = k
+				break
+			}
+		}
 		label := map[vuln.Confidence]string{vuln.Confirmed: "đã xác nhận", vuln.VersionInferred: "suy ra từ phiên bản"}[m.Confidence]
 		ev["confidence"] = string(m.Confidence)
 		return check.Result{Status: check.Fail, Evidence: ev, Reason: check.Text{
