@@ -366,7 +366,9 @@ func isHeader(rec []string) bool {
 // columnLabel turns a column name into the words a label would be: so_cccd → "so cccd".
 func columnLabel(name string) string {
 	return strings.Map(func(r rune) rune {
-		if r == '_' || r == '-' || r == '.' {
+		// Line breaks too: the label is written before every cell of its column, and each
+		// record must stay one line (a fuzz test found a header cell holding one).
+		if r == '_' || r == '-' || r == '.' || r == '\n' || r == '\r' {
 			return ' '
 		}
 		return r
