@@ -1,7 +1,9 @@
 #!/bin/sh
 # Khiên against testssl.sh on the same lab hosts: the verdict of each TLS check side by side,
 # and the wall time of each tool per host, with Khiên's default per-address budget (6
-# connections, 50 new connections a second).
+# connections, 50 new connections a second). Khiên's verdicts are compared twice: graded by
+# testssl.sh's own choices (khien scan --profile testssl), and by Khiên's default profile, so
+# that what remains under the peer's profile is a difference of observation, not of policy.
 #
 #   bench/testssl-compare.sh [HOST...]     (default: every TLS scenario of the lab)
 #
@@ -36,7 +38,8 @@ for h in $HOSTS; do
 	name=$h.lab.khien.test
 	ip=$(addr_of "$name")
 	[ -n "$ip" ] || { echo "no lab host $name" >&2; exit 1; }
-	khien_scan --format json "$name" >"$OUT/$h.khien.json" || true
+	khien_scan --format json --profile testssl "$name" >"$OUT/$h.khien.json" || true
+	khien_scan --format json "$name" >"$OUT/$h.khien-default.json" || true
 	hyperfine --runs "$KHIEN_RUNS" --warmup 1 -i --export-json "$OUT/$h.khien.time.json" \
 		"'$KHIEN' --db '$LAB_DB' scan --resolver $LAB_RESOLVER --ca-file '$LAB_CA' --fence loopback --format json $name" >/dev/null 2>&1
 	hyperfine --runs "$TESTSSL_RUNS" -i --export-json "$OUT/$h.testssl.time.json" \
@@ -92,27 +95,31 @@ suites_testssl() {
 
 mean() { jq -r '.results[0].mean' "$1"; }
 
-echo "| host | check | Khiên | testssl.sh | agree |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| host | check | Khiên --profile testssl | testssl.sh | agree | Khiên, default profile |"
+echo "| --- | --- | --- | --- | --- | --- |"
 agree=0
 total=0
+agree_default=0
 for h in $HOSTS; do
 	khien_verdicts "$OUT/$h.khien.json" | sort >"$OUT/$h.k"
+	khien_verdicts "$OUT/$h.khien-default.json" | sort >"$OUT/$h.kd"
 	testssl_verdicts "$OUT/$h.testssl.json" | sort >"$OUT/$h.t"
-	join "$OUT/$h.k" "$OUT/$h.t" | while read -r c k t; do
+	join "$OUT/$h.k" "$OUT/$h.t" | join - "$OUT/$h.kd" | while read -r c k t d; do
 		a=yes
 		[ "$k" = "$t" ] || a=NO
-		echo "| $h | $c | $k | $t | $a |"
+		echo "| $h | $c | $k | $t | $a | $d |"
 	done
 	n=$(join "$OUT/$h.k" "$OUT/$h.t" | wc -l)
 	same=$(join "$OUT/$h.k" "$OUT/$h.t" | awk '$2 == $3' | wc -l)
+	same_default=$(join "$OUT/$h.kd" "$OUT/$h.t" | awk '$2 == $3' | wc -l)
 	total=$((total + n))
 	agree=$((agree + same))
+	agree_default=$((agree_default + same_default))
 	suites_khien "$OUT/$h.khien.json" >"$OUT/$h.ks"
 	suites_testssl "$OUT/$h.testssl.json" >"$OUT/$h.ts"
 done
 echo
-echo "Verdicts: $agree of $total agree."
+echo "Verdicts: $agree of $total agree under --profile testssl ($agree_default of $total under Khiên's default profile)."
 echo
 echo "| host | testssl.sh -p -E -f -S -P (s, mean of $TESTSSL_RUNS) | Khiên, TLS family (s) | ratio | khien scan, whole catalog (s, mean of $KHIEN_RUNS) | ratio | TLS connections | same accepted suites |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"

@@ -17,7 +17,8 @@ import (
 // These tests run the scheduler in queue mode: it enqueues one job per due resource on the
 // local queue over the world's SQLite file, and workers run the jobs with HandleJob.
 
-// drain runs workers on q until every resource of ids has one run, then stops them.
+// drain runs workers on q until every resource of ids has one run and its schedule saved,
+// then stops them.
 func (w *world) drain(t *testing.T, q queue.Queue, svc *assess.Service, ids ...string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -38,8 +39,12 @@ func (w *world) drain(t *testing.T, q queue.Queue, svc *assess.Service, ids ...s
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Done means the run recorded and the schedule saved: cancelling the workers
+			// between the two would leave the job to be delivered again, not this slot done.
 			if len(runs) > 0 {
-				break
+				if sc, err := svc.Schedule(t.Context(), id); err == nil && sc.LastRun.Equal(runs[0].Finished) {
+					break
+				}
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("%s not assessed by the workers", id)

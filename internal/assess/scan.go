@@ -15,6 +15,7 @@ package assess
 
 import (
 	"context"
+	"maps"
 	"sync"
 
 	"github.com/khien-vn/khien/internal/check"
@@ -39,6 +40,27 @@ type Scanner struct {
 // scope does not authorize reports every check as an error saying so: not assessed is not
 // passed.
 func (s *Scanner) ScanOne(ctx context.Context, r inventory.Resource) []check.Result {
+	base := s.Env
+	if base.Memo == nil {
+		base.Memo = new(check.Memo)
+	}
+	return s.scanOne(ctx, r, base)
+}
+
+// scanOne assesses r with base as the families' environment, to which it adds the web
+// transports every web family of r shares (their keep-alive connections, and the pauses a
+// server asks for): a host costs a couple of HTTP connections, not a few per family.
+func (s *Scanner) scanOne(ctx context.Context, r inventory.Resource, base check.Env) []check.Result {
+	// Politeness waits inside any family's operation end with the scan, not with the
+	// operation's own time-out.
+	ctx = scope.WithScan(ctx)
+	var web *scope.Web
+	if base.Web == nil {
+		if w, err := s.Guard.Web(r, base.Timeout); err == nil {
+			web, base.Web = w, w
+			defer w.Close()
+		}
+	}
 	var (
 		mu  sync.Mutex
 		out []check.Result
@@ -49,12 +71,12 @@ func (s *Scanner) ScanOne(ctx context.Context, r inventory.Resource) []check.Res
 			continue
 		}
 		level := scope.Passive
-		if f.IsActive() {
+		if activeFor(f, r) {
 			level = scope.Active
 		}
-		env, err := s.Guard.Env(r, level, s.Env)
+		env, err := s.Guard.Env(r, level, base)
 		if err != nil {
-			res := refused(s.Env, r, f, err)
+			res := refused(base, r, f, err)
 			mu.Lock()
 			out = append(out, res...)
 			mu.Unlock()
@@ -70,8 +92,37 @@ func (s *Scanner) ScanOne(ctx context.Context, r inventory.Resource) []check.Res
 		}()
 	}
 	wg.Wait()
+	if web != nil {
+		if ths := web.Throttles(); len(ths) > 0 {
+			// A server asked Khiên to slow down: every verdict of the resource says so, so a
+			// person reading one sees why the scan took longer (and what the server answered).
+			for i := range out {
+				ev := maps.Clone(out[i].Evidence)
+				if ev == nil {
+					ev = map[string]any{}
+				}
+				ev["throttled"] = ths
+				out[i].Evidence = ev
+			}
+		}
+	}
 	sortResults(out, s.Families)
 	return out
+}
+
+// resourceLevel is implemented by a family whose authority depends on the resource: the
+// data-security family probes databases (active) but reads file locations under the
+// operator's data roots (passive).
+type resourceLevel interface {
+	ActiveFor(inventory.Resource) bool
+}
+
+// activeFor reports whether f needs active authority over r.
+func activeFor(f check.Runner, r inventory.Resource) bool {
+	if rl, ok := f.(resourceLevel); ok {
+		return rl.ActiveFor(r)
+	}
+	return f.IsActive()
 }
 
 // refused reports each check of f as an error carrying the guard's refusal.
@@ -100,6 +151,11 @@ func (s *Scanner) Scan(ctx context.Context, rs []inventory.Resource, emit func(i
 	if n <= 0 {
 		n = 64
 	}
+	// One memo for the whole scan: resources that share a zone's name servers ask them once.
+	base := s.Env
+	if base.Memo == nil {
+		base.Memo = new(check.Memo)
+	}
 	work := make(chan inventory.Resource)
 	var emitMu sync.Mutex
 	var wg sync.WaitGroup
@@ -108,7 +164,7 @@ func (s *Scanner) Scan(ctx context.Context, rs []inventory.Resource, emit func(i
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				res := s.ScanOne(ctx, r)
+				res := s.scanOne(ctx, r, base)
 				emitMu.Lock()
 				emit(r, res)
 				emitMu.Unlock()

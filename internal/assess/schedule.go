@@ -154,6 +154,13 @@ type Scheduler struct {
 	// it runs out first, the slot is enqueued again under the same key and run id, which the
 	// queue and the store make harmless. Concurrency does not apply.
 	Queue queue.Queue
+	// Retain, when positive, is how long per-check results are kept: every PruneEvery the
+	// scheduler removes results of runs older than that (Service.PruneResults says what is
+	// kept). Zero keeps everything.
+	Retain     time.Duration
+	PruneEvery time.Duration
+
+	lastPrune time.Time
 }
 
 // NewScheduler returns a Scheduler over svc with the defaults: a one-minute tick, 15-minute
@@ -165,7 +172,20 @@ func NewScheduler(svc *Service, owner string) *Scheduler {
 		owner = fmt.Sprintf("%s-%d-%s", cmp.Or(host, "khien"), os.Getpid(), strings.ToLower(rand.Text()[:6]))
 	}
 	return &Scheduler{svc: svc, Owner: owner, Tick: time.Minute, Lease: 15 * time.Minute, Batch: 100,
-		Concurrency: 8, RetryAfter: 15 * time.Minute}
+		Concurrency: 8, RetryAfter: 15 * time.Minute, PruneEvery: 6 * time.Hour}
+}
+
+// maybePrune prunes old results when retention is on and PruneEvery has passed since the last
+// time. Several servers sharing a store may prune at once: deleting is idempotent.
+func (s *Scheduler) maybePrune(ctx context.Context) {
+	now := s.svc.now()
+	if s.Retain <= 0 || (!s.lastPrune.IsZero() && now.Sub(s.lastPrune) < s.PruneEvery) {
+		return
+	}
+	s.lastPrune = now
+	if _, err := s.svc.PruneResults(ctx, s.Retain); err != nil && ctx.Err() == nil {
+		s.svc.log.Error("prune old results", "err", err)
+	}
 }
 
 // Run assesses due resources until ctx is done: one batch after another while resources are
@@ -174,6 +194,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.Tick)
 	defer t.Stop()
 	for {
+		s.maybePrune(ctx)
 		n, err := s.RunOnce(ctx)
 		if ctx.Err() != nil {
 			return nil

@@ -35,7 +35,21 @@ type Service struct {
 	catalog *check.Catalog
 	now     func() time.Time
 	log     *slog.Logger
+	// memo is shared by the scheduled runs, each of which scans one resource: the names of a
+	// zone due in one round (leased by this server's scheduler, or handed to this worker as
+	// jobs) share one zone transfer per name server, as they would in one scan. It forgets
+	// answers after SharedMemoTTL, so a later round looks again.
+	memo *check.Memo
 }
+
+// SharedMemoTTL is how long the answers of one scheduled run serve the runs after it. A
+// scheduling round leases and assesses its due resources within a few minutes; a run an
+// operator asks for never uses answers from before it (see Service.assess).
+const SharedMemoTTL = 5 * time.Minute
+
+// sharedMemoSize bounds the answers the shared memo keeps (one per zone and name server
+// address), whatever the size of a round.
+const sharedMemoSize = 10_000
 
 // NewService returns a Service. catalog gives each check's severity; now gives the current
 // time (tests fix it); a nil log discards.
@@ -47,7 +61,7 @@ func NewService(inv Inventory, store Store, scanner *Scanner, catalog *check.Cat
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{inv: inv, store: store, scanner: scanner, catalog: catalog, now: now,
-		log: log.With("component", "assess")}
+		log: log.With("component", "assess"), memo: check.NewMemo(SharedMemoTTL, sharedMemoSize, now)}
 }
 
 // Request asks for one resource to be assessed.
@@ -113,8 +127,20 @@ func (s *Service) assessDue(ctx context.Context, d Due, owner string) (RunSummar
 	return s.assess(ctx, "", r, sys.Level, TriggerSchedule, d.Schedule, owner)
 }
 
-// assess scans r, records the run and saves the next schedule, releasing owner's lease.
+// assess scans r, records the run and saves the next schedule, releasing owner's lease. A
+// scheduled run shares what it asks (a zone transfer) with the other scheduled runs of the
+// next few minutes (Service.memo); a run asked for on its own looks afresh, so that an
+// operator who has just closed a zone transfer sees it closed.
 func (s *Service) assess(ctx context.Context, runID string, r inventory.Resource, level int, trigger Trigger, prev Schedule, owner string) (RunSummary, error) {
+	var memo *check.Memo
+	if trigger == TriggerSchedule {
+		memo = s.memo
+	}
+	return s.assessWith(ctx, memo, runID, r, level, trigger, prev, owner)
+}
+
+// assessWith is assess with the memo the scan shares answers through; nil: its own.
+func (s *Service) assessWith(ctx context.Context, memo *check.Memo, runID string, r inventory.Resource, level int, trigger Trigger, prev Schedule, owner string) (RunSummary, error) {
 	if err := s.authorize(r); err != nil {
 		return RunSummary{}, err
 	}
@@ -122,7 +148,7 @@ func (s *Service) assess(ctx context.Context, runID string, r inventory.Resource
 	if runID == "" {
 		runID = newRunID(started)
 	}
-	results := s.scanner.ScanOne(ctx, r)
+	results := s.scan(ctx, r, memo)
 	if err := ctx.Err(); err != nil {
 		// The families' errors are ours, not the host's: record nothing.
 		return RunSummary{}, fmt.Errorf("assess %s: %w", r.ID, err)
@@ -143,6 +169,16 @@ func (s *Service) assess(ctx context.Context, runID string, r inventory.Resource
 		s.log.Warn("schedule not saved", "resource", r.ID, "run_id", sum.ID, "err", err)
 	}
 	return sum, nil
+}
+
+// scan assesses r with the scanner, sharing answers through memo (nil: a memo of its own).
+func (s *Service) scan(ctx context.Context, r inventory.Resource, memo *check.Memo) []check.Result {
+	if memo == nil {
+		return s.scanner.ScanOne(ctx, r)
+	}
+	base := s.scanner.Env
+	base.Memo = memo
+	return s.scanner.scanOne(ctx, r, base)
 }
 
 // authorize refuses a resource the server may not scan at all, with the guard's reason.
@@ -276,7 +312,13 @@ func (s *Service) resources(ctx context.Context, f inventory.ResourceFilter) ([]
 	}
 }
 
+// assessMany assesses rs as one scan would: their runs share one memo (a zone's names, one
+// zone transfer), the Service's when they are scheduled, one of their own otherwise.
 func (s *Service) assessMany(ctx context.Context, rs []inventory.Resource, levels map[string]int, trigger Trigger) ([]Outcome, error) {
+	memo := s.memo
+	if trigger != TriggerSchedule {
+		memo = new(check.Memo)
+	}
 	out := make([]Outcome, len(rs))
 	forEach(ctx, s.concurrency(), len(rs), func(i int) {
 		r := rs[i]
@@ -290,7 +332,7 @@ func (s *Service) assessMany(ctx context.Context, rs []inventory.Resource, level
 			out[i].Err = err
 			return
 		}
-		out[i].Summary, out[i].Err = s.assess(ctx, "", r, levels[r.System], trigger, prev, "")
+		out[i].Summary, out[i].Err = s.assessWith(ctx, memo, "", r, levels[r.System], trigger, prev, "")
 	})
 	if err := ctx.Err(); err != nil {
 		return out, err
@@ -380,6 +422,21 @@ func (s *Service) RunResults(ctx context.Context, runID string) ([]check.Result,
 		sortResults(rs, s.scanner.Families)
 	}
 	return rs, nil
+}
+
+// PruneResults removes the per-check results of runs finished more than retain ago, keeping
+// run counts, findings and their history, each resource's latest run and every run a finding
+// points to (see Store.PruneResults). It logs what it removed.
+func (s *Service) PruneResults(ctx context.Context, retain time.Duration) (Pruned, error) {
+	if retain <= 0 {
+		return Pruned{}, errs.Field("retain", "must be positive, not %s", retain)
+	}
+	before := s.now().UTC().Add(-retain)
+	p, err := s.store.PruneResults(ctx, before)
+	if p.Runs > 0 || err != nil {
+		s.log.Info("pruned old results", "before", before.Format(time.RFC3339), "runs", p.Runs, "results", p.Results, "err", err)
+	}
+	return p, err
 }
 
 // Schedule returns when a resource is next assessed, and why.

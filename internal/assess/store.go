@@ -30,8 +30,15 @@ type Store interface {
 	Run(ctx context.Context, id string) (RunSummary, error)
 	// Runs returns the latest runs of a resource, newest first; limit 0 means 50, capped at 1000.
 	Runs(ctx context.Context, resource string, limit int) ([]RunSummary, error)
-	// RunResults returns every result of a run, by check and endpoint.
+	// RunResults returns every result of a run, by check and endpoint. The results of a run
+	// removed by PruneResults give errs.NotFound saying so.
 	RunResults(ctx context.Context, runID string) ([]check.Result, error)
+	// PruneResults deletes the per-check results (the bulk of the store: every pass with its
+	// evidence) of runs finished before before. It keeps every run with its counts, every
+	// finding with its history, the latest run of each resource (what the index reads) and
+	// any run a finding was last folded from, so no finding loses its evidence. It works in
+	// small transactions and may be interrupted and run again.
+	PruneResults(ctx context.Context, before time.Time) (Pruned, error)
 
 	// Finding returns a finding as stored; apply finding.Effective to see it at a time.
 	Finding(ctx context.Context, fingerprint string) (finding.Finding, error)
@@ -214,4 +221,10 @@ type Due struct {
 	Level      int      // the security level of its system
 	Schedule   Schedule // as it stood when leased; zero times for a resource never assessed
 	LeaseUntil time.Time
+}
+
+// Pruned counts what PruneResults removed.
+type Pruned struct {
+	Runs    int   // runs whose results were removed
+	Results int64 // result rows removed
 }

@@ -11,9 +11,11 @@ package check
 import (
 	"context"
 	"crypto/x509"
+	"maps"
 	"net"
 	"time"
 
+	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
@@ -93,6 +95,13 @@ type Env struct {
 	Roots    *x509.CertPool // trust store for certificate chains; nil means the system's
 	// UserAgent identifies Khiên to the agencies it scans, with a contact.
 	UserAgent string
+	// Web, when set, hands out HTTP transports whose keep-alive connections every web family
+	// observing this resource shares, and which back off when a server answers 429 or 503.
+	// Nil (a family run on its own) means each family builds its own (webclient.For).
+	Web webclient.Transports
+	// Memo remembers answers for the length of one scan, so that resources sharing something
+	// (a zone's name servers) ask it once. Nil means nothing is shared.
+	Memo *Memo
 }
 
 // Check is one catalog entry evaluated over a family's observation O.
@@ -110,6 +119,10 @@ type Family[O any] struct {
 	Applies func(inventory.Resource) bool
 	Observe func(ctx context.Context, r inventory.Resource, env Env) (O, error)
 	Checks  []Check[O]
+	// ErrorEvidence is added to the evidence of every Error result of a failed observation:
+	// what the family was built with and its verdicts otherwise carry (the grading profile of
+	// the tls and http families), so that an error result can be told apart by it too.
+	ErrorEvidence map[string]any
 }
 
 // Runner is a Family with its observation type erased, so families can share one list.
@@ -152,10 +165,13 @@ func (f Family[O]) Run(ctx context.Context, r inventory.Resource, env Env) []Res
 	for _, c := range f.Checks {
 		var res Result
 		if err != nil {
+			ev := make(map[string]any, len(f.ErrorEvidence)+1)
+			maps.Copy(ev, f.ErrorEvidence)
+			ev["error"] = err.Error()
 			res = Result{Status: Error, Reason: Text{
 				VI: "Không quan sát được: " + err.Error(),
 				EN: "could not observe: " + err.Error(),
-			}, Evidence: map[string]any{"error": err.Error()}}
+			}, Evidence: ev}
 		} else {
 			res = c.Evaluate(o)
 		}

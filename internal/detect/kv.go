@@ -391,14 +391,20 @@ var notSecretTokens = map[string]bool{"public": true, "publishable": true, "pub"
 	"expiry": true, "expires": true, "ttl": true, "header": true, "prefix": true, "format": true,
 	"field": true, "label": true, "count": true, "csrf": true, "xsrf": true, "primary": true,
 	"foreign": true, "sort": true, "cache": true, "partition": true, "hash": true, "lifetime": true,
-	"timeout": true, "max": true, "min": true, "limit": true, "usage": true, "endpoint": true}
+	"timeout": true, "max": true, "min": true, "limit": true, "usage": true, "endpoint": true,
+	// Form and anti-forgery tokens, nonces and captcha site keys: web pages carry them by design.
+	"authenticity": true, "forgery": true, "antiforgery": true, "csrfmiddlewaretoken": true,
+	"requestverificationtoken": true, "nonce": true, "captcha": true, "recaptcha": true, "sitekey": true}
 
 // secretKey reports whether key names a secret value.
 func secretKey(key []byte) bool {
+	if string(key) == "_token" { // Laravel's form token
+		return false
+	}
 	toks := keyTokens(key)
 	found := false
 	for i, t := range toks {
-		if notSecretTokens[t] {
+		if notSecretTokens[t] || strings.Contains(t, "csrf") || strings.Contains(t, "xsrf") {
 			return false
 		}
 		switch {
@@ -417,6 +423,19 @@ func secretKey(key []byte) bool {
 var knownPrefixes = [][]byte{[]byte("ghp_"), []byte("gho_"), []byte("ghu_"), []byte("ghs_"), []byte("ghr_"),
 	[]byte("github_pat_"), []byte("glpat-"), []byte("xox"), []byte("sk_live_"), []byte("sk_test_"),
 	[]byte("rk_live_"), []byte("AKIA"), []byte("ASIA"), []byte("AIza"), []byte("eyJ"), []byte("SG."), []byte("npm_")}
+
+// publicByDesign reports whether the value v of the entry whose key starts at ks is a key
+// meant to be published: a publishable Stripe key (pk_live_, pk_test_), a Mapbox public
+// token (pk.), or the search-only key of an Algolia or DocSearch client named just before it.
+func publicByDesign(b []byte, ks int, v []byte) bool {
+	for _, pre := range []string{"pk_live_", "pk_test_", "pk."} {
+		if bytes.HasPrefix(v, []byte(pre)) {
+			return true
+		}
+	}
+	before := bytes.ToLower(b[max(0, ks-200):ks])
+	return bytes.Contains(before, []byte("docsearch")) || bytes.Contains(before, []byte("algolia"))
+}
 
 func randomish(v []byte) bool {
 	if len(v) < 16 || len(v) > 200 {
@@ -490,7 +509,7 @@ func findSecretKV(b []byte, aws bool) []Match {
 					break
 				}
 			}
-			if known {
+			if known || publicByDesign(b, e.ks, v) {
 				continue
 			}
 			conf := 0.65

@@ -200,15 +200,15 @@ func scenarios() []spec {
 		},
 		{
 			scenario: Leak, octet: 16, name: labName(Leak), system: "lab-leak",
-			about: check.Text{VI: "trang công khai danh sách số CCCD, số điện thoại và văn bản đóng dấu TUYỆT MẬT",
-				EN: "public pages listing citizen IDs and phone numbers, and a document stamped TUYỆT MẬT"},
+			about: check.Text{VI: "trang công khai danh sách số CCCD, số điện thoại, văn bản đóng dấu TUYỆT MẬT và khóa riêng, mật khẩu cơ sở dữ liệu bỏ quên trong mã nguồn trang",
+				EN: "public pages listing citizen IDs and phone numbers, a document stamped TUYỆT MẬT, and a private key and database password left in a page's source"},
 			web: func(s *spec) weblab.Config {
 				c := weblab.Good(s.name)
 				c.Handler = mustHandler(datalab.Handler(datalab.Leaky))
 				return c
 			},
 			cert: tlslab.CertGood, key: tlslab.KeyECDSA256,
-			fails: []string{"exposure.security_txt.missing", "data.pii.public", "data.classified.public"},
+			fails: []string{"exposure.security_txt.missing", "data.pii.public", "data.classified.public", "data.secret.public"},
 		},
 	}
 }

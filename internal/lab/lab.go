@@ -105,6 +105,9 @@ func Start(ctx context.Context, cfg Config) (*Lab, error) {
 	if cfg.Hosts < 0 || cfg.Hosts > MaxHosts {
 		return nil, fmt.Errorf("lab: %d benchmark hosts asked; the lab holds 0 to %d", cfg.Hosts, MaxHosts)
 	}
+	if err := ensureFiles(cfg.Hosts); err != nil {
+		return nil, err
+	}
 	l := &Lab{prefix: p, txt: map[string][]string{}, tokens: map[string]string{}}
 	if cfg.DNSAddr == "" {
 		cfg.DNSAddr = netip.AddrPortFrom(l.addr(0, 53), 53).String()

@@ -12,16 +12,22 @@ import (
 )
 
 // Prover checks ownership challenges over the fenced network: a DNS TXT record through the
-// configured resolver, or the token served over plain HTTP at the well-known path.
+// configured resolver, or the token served over plain HTTP at the well-known path; for a db:
+// resource, the token left in the database itself, read by Database.
 type Prover struct {
 	Guard     *Guard
 	UserAgent string
+	// Database proves db: resources; nil refuses them, saying so.
+	Database DatabaseProver
 }
 
 var _ inventory.Prover = (*Prover)(nil)
 
 // Prove returns how c was met, or an Invalid error saying what each method found.
 func (p *Prover) Prove(ctx context.Context, c inventory.Challenge) (string, error) {
+	if c.Database != "" {
+		return p.proveDatabase(ctx, c)
+	}
 	var tried []string
 	if c.DNSName != "" {
 		if p.Guard.resolver == nil {

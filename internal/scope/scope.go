@@ -147,7 +147,7 @@ func (g *Guard) Authorize(r inventory.Resource, level Level) error {
 	case r.Scope == inventory.ScopeAssigned && level == Passive:
 		return nil
 	case r.Scope == inventory.ScopeAssigned:
-		return errs.E(errs.OutOfScope, "%s is assigned but not verified: %s probes need proven ownership (DNS TXT or HTTP token)", r.ID, level)
+		return errs.E(errs.OutOfScope, "%s is assigned but not verified: %s probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)", r.ID, level)
 	default:
 		return errs.E(errs.OutOfScope, "%s is %s: verify its ownership or have an administrator assign it before it is scanned", r.ID, scopeName(r.Scope))
 	}
@@ -175,7 +175,7 @@ func (g *Guard) Env(r inventory.Resource, level Level, base check.Env) (check.En
 		env.Timeout = g.timeout
 	}
 	env.Dial = func(ctx context.Context, network, address string) (net.Conn, error) {
-		return g.dial(ctx, network, address, within, g.budget)
+		return g.dial(ctx, network, address, within, g.budget, true)
 	}
 	if g.resolver != nil {
 		env.Resolver = g.resolver
@@ -211,12 +211,14 @@ var ErrFenced = errors.New("address outside the authorized scope")
 // DialFenced dials address after checking it against the fence only; it is for Khiên's own
 // infrastructure (the resolver, ownership proofs), not for targets.
 func (g *Guard) DialFenced(ctx context.Context, network, address string) (net.Conn, error) {
-	return g.dial(ctx, network, address, nil, nil)
+	return g.dial(ctx, network, address, nil, nil, true)
 }
 
 // dial resolves address's host through the configured resolver (never the system's), keeps
-// the addresses inside the fence and within, and tries them in order.
-func (g *Guard) dial(ctx context.Context, network, address string, within []netip.Prefix, budget *Budget) (net.Conn, error) {
+// the addresses inside the fence and within, and tries them in order. slot says whether the
+// connection holds one of its address's budget slots while open; the shared web transports'
+// connections do not, their requests do (see Web).
+func (g *Guard) dial(ctx context.Context, network, address string, within []netip.Prefix, budget *Budget, slot bool) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", address, err)
@@ -246,7 +248,7 @@ func (g *Guard) dial(ctx context.Context, network, address string, within []neti
 			refused = append(refused, a.String())
 			continue
 		}
-		conn, err := g.dialOne(ctx, &d, network, a, port, budget)
+		conn, err := g.dialOne(ctx, &d, network, a, port, budget, slot)
 		if err == nil {
 			return conn, nil
 		}
@@ -259,19 +261,42 @@ func (g *Guard) dial(ctx context.Context, network, address string, within []neti
 }
 
 // dialOne dials one vetted address, within budget when there is one.
-func (g *Guard) dialOne(ctx context.Context, d *net.Dialer, network string, a netip.Addr, port string, budget *Budget) (net.Conn, error) {
+func (g *Guard) dialOne(ctx context.Context, d *net.Dialer, network string, a netip.Addr, port string, budget *Budget, slot bool) (net.Conn, error) {
 	if budget == nil || strings.HasPrefix(network, "udp") {
 		return d.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
 	}
-	release, err := budget.acquire(ctx, a)
+	// Waiting for the budget is not the target's fault: the wait does not count against the
+	// caller's deadline, and the connect time-out starts once a slot and a token are there.
+	start := time.Now()
+	wctx, stop := politeContext(ctx)
+	resume := holdClock(ctx)
+	release, err := func() {}, error(nil)
+	if slot {
+		release, err = budget.acquire(wctx, a)
+	} else {
+		err = budget.acquireToken(wctx, a)
+	}
+	resume()
+	stop()
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) { // maxPoliteWait, not the caller's time-out
+			err = fmt.Errorf("waited %s for the politeness budget of %s: %w", time.Since(start).Round(time.Millisecond), a, err)
+		}
 		return nil, err
 	}
+	ctx, cancel := shift(ctx, time.Since(start))
+	defer cancel()
 	conn, err := d.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
 	if err != nil {
 		release()
-		if errors.Is(err, syscall.ECONNRESET) {
+		switch {
+		case errors.Is(err, syscall.ECONNRESET):
 			budget.penalize(a)
+		case errors.Is(err, syscall.ECONNREFUSED):
+			// Nothing listens: the host's kernel answered the SYN with a reset and no
+			// service saw it. That opened no connection, so it does not spend the rate
+			// (a closed port probed by the exposure family costs the host nothing more).
+			budget.refund(a)
 		}
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func TestAuthorize(t *testing.T) {
 		{inventory.ScopeVerified, Active, true, ""},
 		{inventory.ScopeVerified, Passive, true, ""},
 		{inventory.ScopeAssigned, Passive, true, ""},
-		{inventory.ScopeAssigned, Active, false, "dns:a.test is assigned but not verified: active probes need proven ownership (DNS TXT or HTTP token)"},
+		{inventory.ScopeAssigned, Active, false, "dns:a.test is assigned but not verified: active probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)"},
 		{inventory.ScopeUnverified, Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned"},
 		{"", Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned"},
 	}

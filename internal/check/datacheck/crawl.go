@@ -3,13 +3,13 @@ package datacheck
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/detect"
 	"github.com/khien-vn/khien/internal/inventory"
 )
@@ -123,6 +124,7 @@ type crawler struct {
 	site      site
 	robots    robots
 	detectors []detect.Detector
+	secrets   []detect.Detector // run over the page source, see pageSecrets
 	opts      detect.Options
 
 	mu      sync.Mutex
@@ -158,19 +160,19 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Budget)
 	defer cancel()
 
-	tr := &http.Transport{
-		DialContext: env.Dial,
-		Proxy:       nil,
-		// Trust is the TLS family's verdict; here an expired or self-signed certificate must
-		// not hide a leaking page. Old servers are read too.
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10}, //nolint:gosec // see above
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
-		MaxConnsPerHost:       concurrency,
-		MaxIdleConnsPerHost:   concurrency,
-		IdleConnTimeout:       timeout,
+	// During a scan the crawl's connections are kept alive and shared with the other web
+	// families of the resource (env.Web), whose settings (webclient.New) are common: trust is
+	// the TLS family's verdict, so an expired or self-signed certificate does not hide a
+	// leaking page, and old servers are read too. Redirects and time-outs stay the crawl's.
+	// The connections are pinned to the host's address when it has only one, as the other
+	// families' are; with several, the guard picks one.
+	host, pin := "", netip.Addr{}
+	if len(starts) > 0 {
+		host = starts[0].Hostname()
+		pin = webclient.OnlyAddress(ctx, env.Web, env.Resolver, host)
 	}
-	defer tr.CloseIdleConnections()
+	tr, done := webclient.For(env.Web, env.Dial, host, pin, timeout)
+	defer done()
 
 	var tried []string
 	for _, start := range starts {
@@ -179,6 +181,7 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 			cfg:       f.cfg,
 			site:      siteOf(start),
 			detectors: detect.Default(now()),
+			secrets:   pageSecrets(),
 			opts:      f.cfg.Detect,
 			seen:      map[string]bool{},
 			obs:       Observation{Start: start.String(), MaxDepth: f.cfg.MaxDepth, MaxPages: f.cfg.MaxPages},
@@ -363,15 +366,20 @@ func (c *crawler) fetch(ctx context.Context, u *url.URL, depth int) (Page, []*ur
 	}
 	page.Bytes = len(body)
 	var (
-		text  []byte
-		links []*url.URL
+		text, source []byte
+		links        []*url.URL
 	)
 	if kind == kindHTML {
-		text, links = extractHTML(decodeHTML(body, page.ContentType), final)
+		source = decodeHTML(body, page.ContentType)
+		text, links = extractHTML(source, final)
 	} else {
 		text = decodeText(body, page.ContentType)
+		source = text
 	}
 	page.Report = detect.Scan(text, c.detectors, c.opts)
+	// Credentials hide where a visitor's eye does not go — scripts, comments, attributes —
+	// so they are looked for in the source. Their findings join the page's report.
+	page.Report.Findings = append(page.Report.Findings, detect.Scan(source, c.secrets, c.opts).Findings...)
 	page.Scanned = true
 	return page, links
 }

@@ -95,11 +95,12 @@ func TestLab(t *testing.T) {
 		tls        bool
 		byName     bool
 		pii, class check.Status
+		secret     check.Status
 	}{
-		{datalab.Leaky, false, false, check.Fail, check.Fail},
-		{datalab.Leaky, true, true, check.Fail, check.Fail},
-		{datalab.Clean, false, false, check.Pass, check.Pass},
-		{datalab.Clean, true, true, check.Pass, check.Pass},
+		{datalab.Leaky, false, false, check.Fail, check.Fail, check.Fail},
+		{datalab.Leaky, true, true, check.Fail, check.Fail, check.Fail},
+		{datalab.Clean, false, false, check.Pass, check.Pass, check.Pass},
+		{datalab.Clean, true, true, check.Pass, check.Pass, check.Pass},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s tls=%v name=%v", tt.kind, tt.tls, tt.byName), func(t *testing.T) {
@@ -116,9 +117,9 @@ func TestLab(t *testing.T) {
 			r := resource(t, "url:"+u)
 			res := Family(Config{Key: []byte("test")}).Run(t.Context(), r, envFor(t, r, resolver))
 			got := statuses(res)
-			if got["data.pii.public"] != tt.pii || got["data.classified.public"] != tt.class {
-				t.Fatalf("%s: pii %s, classified %s; want %s, %s\n%s", u, got["data.pii.public"],
-					got["data.classified.public"], tt.pii, tt.class, dump(res))
+			if got["data.pii.public"] != tt.pii || got["data.classified.public"] != tt.class || got["data.secret.public"] != tt.secret {
+				t.Fatalf("%s: pii %s, classified %s, secret %s; want %s, %s, %s\n%s", u, got["data.pii.public"],
+					got["data.classified.public"], got["data.secret.public"], tt.pii, tt.class, tt.secret, dump(res))
 			}
 			assertNoFullValues(t, res)
 			for _, r := range res {
@@ -142,6 +143,12 @@ func assertNoFullValues(t *testing.T, res []check.Result) {
 			if strings.Contains(string(b), v) {
 				t.Errorf("evidence holds the full value %s", v)
 			}
+		}
+	}
+	key := strings.Split(datalab.FakeKey(), "\n")
+	for _, v := range []string{datalab.FakeDBPassword, key[1], key[2]} {
+		if strings.Contains(string(b), v) {
+			t.Errorf("evidence holds the planted credential %s", v)
 		}
 	}
 }
@@ -189,6 +196,12 @@ func TestLeakyEvidence(t *testing.T) {
 	}
 	if o.Skipped.OtherSite != 1 || o.Skipped.NotText != 1 {
 		t.Errorf("skipped = %+v, want 1 other site and 1 image", o.Skipped)
+	}
+	guide := pages["/tai-lieu/huong-dan-ket-noi.html"]
+	for _, id := range []string{"secret.private_key", "secret.password"} {
+		if fd, ok := guide.Report.Finding(id); guide.Depth != 1 || !ok || !secretReportable(fd) {
+			t.Errorf("guide page %s = %+v, want one found at depth 1 in the page source", id, fd)
+		}
 	}
 	if home := pages["/"]; home.Report.Reportable() {
 		t.Errorf("home page findings %+v: the script's numbers and the footer must not count", home.Report)

@@ -1,13 +1,15 @@
 // Package datacheck is the data family of the external posture engine: it looks for
-// Vietnamese personal data (data.pii.public) and state-secret markings
-// (data.classified.public) on the public pages of a web resource.
+// Vietnamese personal data (data.pii.public), state-secret markings (data.classified.public)
+// and credentials — private keys, API keys and tokens, JWTs, passwords in connection strings
+// and configuration (data.secret.public) — on the public pages of a web resource.
 //
 // It observes the way a visitor would, which is why the family is passive: one bounded crawl
 // of the same site (by default two links deep and 50 pages), at most two requests at a time,
 // obeying robots.txt for Khiên's user agent, every connection through the scope-guarded
 // dialer. HTML is reduced to its text with blocks on their own lines (a stamp is a stamp
-// because it stands alone); plain text, CSV and JSON are read as they are. The detect package
-// finds and validates the values. Evidence keeps, per page, counts, masked samples and keyed
+// because it stands alone); plain text, CSV and JSON are read as they are. Credentials are
+// looked for in the page source, scripts and comments included, since that is where they
+// leak. The detect package finds and validates the values. Evidence keeps, per page, counts, masked samples and keyed
 // hashes, never a full value, so a finding can be checked and disputed without the store
 // becoming a second leak.
 package datacheck
@@ -71,6 +73,7 @@ func Family(cfg Config) check.Family[Observation] {
 		Checks: []check.Check[Observation]{
 			{ID: "data.pii.public", Evaluate: piiPublic},
 			{ID: "data.classified.public", Evaluate: classifiedPublic},
+			{ID: "data.secret.public", Evaluate: secretPublic},
 		},
 	}
 }
@@ -93,6 +96,9 @@ func label(id string) check.Text {
 	case detect.MarkTuyet:
 		return check.Text{VI: "TUYỆT MẬT", EN: "TUYỆT MẬT (most secret)"}
 	}
+	if l, ok := secretLabel(id); ok {
+		return l
+	}
 	return check.Text{VI: id, EN: id}
 }
 
@@ -111,14 +117,20 @@ func piiPublic(o Observation) check.Result { return evaluate(o, detect.ClassPers
 
 func classifiedPublic(o Observation) check.Result { return evaluate(o, detect.ClassStateSecret) }
 
+func secretPublic(o Observation) check.Result { return evaluate(o, detect.ClassSecret) }
+
 // evaluate fails a check when a page holds a reportable finding of a detector of class: the
-// personal-data detectors or the state-secret markings. The threshold is per page: a phone
-// number repeated in every footer is one value on each page.
+// personal-data detectors, the state-secret markings or the credentials. The threshold is per
+// page: a phone number repeated in every footer is one value on each page; one credential
+// is enough (see secretReportable).
 func evaluate(o Observation, class detect.Class) check.Result {
 	markings := class == detect.ClassStateSecret
 	what := check.Text{VI: "dữ liệu cá nhân", EN: "personal data"}
-	if markings {
+	switch class {
+	case detect.ClassStateSecret:
 		what = check.Text{VI: "dấu chỉ độ mật", EN: "state-secret markings"}
+	case detect.ClassSecret:
+		what = check.Text{VI: "thông tin xác thực bí mật", EN: "credentials"}
 	}
 	ev := map[string]any{
 		"start":         o.Start,
@@ -154,6 +166,9 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		for _, f := range p.Report.Findings {
 			if detect.ClassOf(f.Detector) != class {
 				continue
+			}
+			if class == detect.ClassSecret {
+				f.Reportable = secretReportable(f)
 			}
 			fs = append(fs, f)
 			reportable = reportable || f.Reportable
@@ -193,6 +208,16 @@ func evaluate(o Observation, class detect.Class) check.Result {
 			vi = append(vi, fmt.Sprintf("%s (đến %d giá trị khác nhau trên một trang)", l.VI, distinct[id]))
 			en = append(en, fmt.Sprintf("%s (up to %d distinct values on a page)", l.EN, distinct[id]))
 		}
+		if class == detect.ClassSecret {
+			res.Status = check.Fail
+			res.Reason = check.Text{
+				VI: fmt.Sprintf("Phát hiện %s trên %d trang công khai (trong %d trang đã quét, kể cả mã nguồn trang): %s. Coi như đã lộ: thu hồi và thay ngay. Bằng chứng chỉ lưu giá trị đã che và mã băm.",
+					what.VI, leakingN, scanned, strings.Join(vi, ", ")),
+				EN: fmt.Sprintf("Found %s on %d public page(s) (of %d scanned, page source included): %s. Treat them as leaked: revoke and replace them now. Evidence keeps masked values and hashes only.",
+					what.EN, leakingN, scanned, strings.Join(en, ", ")),
+			}
+			return res
+		}
 		if !markings {
 			res.Status = check.Fail
 			res.Reason = check.Text{
@@ -230,6 +255,15 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		return res
 	}
 	res.Status = check.Pass
+	if class == detect.ClassSecret {
+		res.Reason = check.Text{
+			VI: fmt.Sprintf("Không phát hiện khóa riêng, khóa API, token hay mật khẩu trong mã nguồn %d trang đã quét (độ sâu %d liên kết, tối đa %d trang); chỉ các trang thu thập được mới được xem xét, không xét tệp .js riêng.",
+				scanned, o.MaxDepth, o.MaxPages),
+			EN: fmt.Sprintf("No private key, API key, token or password in the source of %d scanned page(s) (%d links deep, at most %d pages); only the pages crawled were examined, not separate .js files.",
+				scanned, o.MaxDepth, o.MaxPages),
+		}
+		return res
+	}
 	if markings {
 		res.Reason = check.Text{
 			VI: fmt.Sprintf("Không phát hiện dấu chỉ độ mật (MẬT, TỐI MẬT, TUYỆT MẬT) trên %d trang đã quét (độ sâu %d liên kết, tối đa %d trang); chỉ các trang thu thập được mới được xem xét.",

@@ -62,6 +62,9 @@ type AXFRAttempt struct {
 	Sample    []string `json:"sample,omitempty"`   // the first records, as proof
 	Truncated bool     `json:"truncated,omitempty"`
 	Error     string   `json:"error,omitempty"`
+	// Shared is set when the transfer was asked for another name of the zone earlier in the
+	// same scan and its answer is reused: one request per zone and server, not per name.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // AXFR returns the zone-transfer family. It is active: asking for a whole zone is not what an
@@ -116,7 +119,14 @@ func observeAXFR(ctx context.Context, name string, env check.Env, o Options) (AX
 			ap := dialAddr(ip, o.dnsPort())
 			at, ok := done[ap]
 			if !ok {
-				at = tryAXFR(ctx, env, zone, ap)
+				// One transfer per zone and name server address for the whole scan: the
+				// names of one zone share the answer (and the server's budget).
+				// An attempt cut short by the end of this caller's scan says nothing about
+				// the server: other runs sharing the memo ask again.
+				at, at.Shared = check.RememberIf(env.Memo, "dns-axfr|"+zone+"|"+ap.String(), func() (AXFRAttempt, bool) {
+					at := tryAXFR(ctx, env, zone, ap)
+					return at, ctx.Err() == nil
+				})
 				done[ap] = at
 			}
 			s.Attempts = append(s.Attempts, at)
@@ -130,6 +140,8 @@ func observeAXFR(ctx context.Context, name string, env check.Env, o Options) (AX
 func tryAXFR(ctx context.Context, env check.Env, zone string, addr netip.AddrPort) AXFRAttempt {
 	at := AXFRAttempt{Address: addr.String()}
 	to := timeout(env)
+	// The guard starts this time-out once the address's budget lets the connection go: a
+	// name server that every name of a scan asks is not slow for being shared.
 	dctx, cancel := context.WithTimeout(ctx, to)
 	conn, err := env.Dial(dctx, "tcp", addr.String())
 	cancel()

@@ -60,8 +60,9 @@ const (
 func probeSMTP(ctx context.Context, env check.Env, host string, addr netip.AddrPort, helo string) SMTPEndpoint {
 	ep := SMTPEndpoint{Address: addr.String()}
 	to := timeout(env)
-	ctx, cancel := context.WithTimeout(ctx, 6*to)
-	defer cancel()
+	// The guard does not count the wait for the address's budget against the dial's time-out
+	// (a mail exchanger many resources of a scan share is not slow for it), and the
+	// conversation's clock starts once connected.
 	dctx, dcancel := context.WithTimeout(ctx, to)
 	conn, err := env.Dial(dctx, "tcp", addr.String())
 	dcancel()
@@ -70,6 +71,8 @@ func probeSMTP(ctx context.Context, env check.Env, host string, addr netip.AddrP
 		return ep
 	}
 	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, 6*to)
+	defer cancel()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	// One deadline for the whole conversation: a handful of short exchanges.

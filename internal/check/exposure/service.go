@@ -133,10 +133,12 @@ func observeServices(ctx context.Context, t target, env check.Env, opts Options,
 }
 
 func probeService(ctx context.Context, env check.Env, host, ua, addr string, p protocol, out *serviceProbe) {
-	ctx, cancel := context.WithTimeout(ctx, 4*env.Timeout)
-	defer cancel()
+	parent := ctx
 	dial := func() (net.Conn, error) {
-		dctx, dcancel := context.WithTimeout(ctx, env.Timeout)
+		// Derived from the resource's context, not the conversation's: the guard does not
+		// count the wait for the address's budget against this time-out, and neither must
+		// the conversation's clock.
+		dctx, dcancel := context.WithTimeout(parent, env.Timeout)
 		defer dcancel()
 		return env.Dial(dctx, "tcp", addr)
 	}
@@ -146,6 +148,9 @@ func probeService(ctx context.Context, env check.Env, host, ua, addr string, p p
 		return
 	}
 	defer conn.Close()
+	// The conversation's clock starts once connected.
+	ctx, cancel := context.WithTimeout(ctx, 4*env.Timeout)
+	defer cancel()
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	s := &session{ctx: ctx, dial: dial, timeout: env.Timeout, host: host, ua: ua}

@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/webclient"
 )
 
 // kind is what a probed path is looked at for; each path check judges one kind.
@@ -119,43 +119,31 @@ type response struct {
 	Unreachable string
 }
 
-// dialError marks a failure to connect, as opposed to a failure after connecting.
-type dialError struct{ err error }
-
-func (e *dialError) Error() string { return e.err.Error() }
-func (e *dialError) Unwrap() error { return e.err }
+// dialFailed reports whether err is a failure to connect (refused, or no answer to the
+// connection request), as opposed to a failure after connecting.
+func dialFailed(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "dial"
+}
 
 // webClient sends every request of one endpoint over connections to one address.
 type webClient struct {
 	origin  string
 	addr    netip.Addr
 	client  *http.Client
+	done    func() // gives the transport back
 	lim     *limiter
 	timeout time.Duration
 	ua      string
 }
 
-func newWebClient(env check.Env, origin string, a netip.Addr, port int, lim *limiter, conc int) *webClient {
-	dialAddr := hostPort(a, port)
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			c, err := env.Dial(ctx, "tcp", dialAddr)
-			if err != nil {
-				return nil, &dialError{err}
-			}
-			return c, nil
-		},
-		// Exposure is about what can be read, not whom the certificate names: an attacker
-		// reads /.env through an expired or self-signed certificate all the same. The tls
-		// family judges certificates.
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10},
-		TLSHandshakeTimeout:   env.Timeout,
-		ResponseHeaderTimeout: env.Timeout,
-		DisableCompression:    true,
-		MaxConnsPerHost:       conc,
-		MaxIdleConnsPerHost:   conc,
-		IdleConnTimeout:       30 * time.Second,
-	}
+func newWebClient(env check.Env, origin, host string, a netip.Addr, lim *limiter) *webClient {
+	// Connections to the host go to a. During a scan they are kept alive and shared with the
+	// other web families of the resource (env.Web); this family's redirects (none followed)
+	// and time-outs stay its own. Exposure is about what can be read, not whom the
+	// certificate names: an attacker reads /.env through an expired or self-signed
+	// certificate all the same, and the shared settings (webclient.New) verify none.
+	tr, done := webclient.For(env.Web, env.Dial, host, a, env.Timeout)
 	ua := env.UserAgent
 	if ua == "" {
 		ua = "Khien"
@@ -169,13 +157,14 @@ func newWebClient(env check.Env, origin string, a netip.Addr, port int, lim *lim
 			// and attribute it to the path asked for.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		done:    done,
 		lim:     lim,
 		timeout: env.Timeout,
 		ua:      ua,
 	}
 }
 
-func (w *webClient) close() { w.client.CloseIdleConnections() }
+func (w *webClient) close() { w.done() }
 
 // get requests the first maxBody bytes of p ("/.git/HEAD").
 func (w *webClient) get(ctx context.Context, p string) response {
@@ -200,8 +189,8 @@ func (w *webClient) get(ctx context.Context, p string) response {
 	resp, err := w.client.Do(req)
 	if err != nil {
 		r.Err = err.Error()
-		if de := (*dialError)(nil); errors.As(err, &de) {
-			if s := dialState(de.err); s != svcError {
+		if dialFailed(err) {
+			if s := dialState(err); s != svcError {
 				r.Unreachable = s
 			}
 		}
@@ -327,7 +316,7 @@ func observeWeb(ctx context.Context, t target, env check.Env, opts Options, lim 
 		var wg sync.WaitGroup
 		for _, j := range js {
 			wg.Go(func() {
-				wc := newWebClient(env, j.ep.Origin, j.addr, j.og.port, lim, opts.concurrency())
+				wc := newWebClient(env, j.ep.Origin, t.host, j.addr, lim)
 				defer wc.close()
 				probeEndpoint(ctx, wc, j.ep, j.og.scheme, bases)
 			})

@@ -49,11 +49,11 @@ func severity(s check.Status) int {
 // worst evaluates every endpoint and returns the worst verdict, with every endpoint's
 // evidence when there is more than one. An endpoint that gave no answer at all is an error
 // for every check: silence is not a failing header.
-func worst(o Observation, eval func(Endpoint) verdict) check.Result {
+func (pol Grading) worst(o Observation, eval func(Endpoint) verdict) check.Result {
 	if len(o.Endpoints) == 0 {
 		return check.Result{Status: check.Error, Reason: check.Text{
 			VI: "Không có địa chỉ nào được quan sát.", EN: "No address was observed.",
-		}, Evidence: map[string]any{"host": o.Host}}
+		}, Evidence: map[string]any{"host": o.Host, "profile": string(pol.Profile)}}
 	}
 	vs := make([]verdict, len(o.Endpoints))
 	w := 0
@@ -75,6 +75,7 @@ func worst(o Observation, eval func(Endpoint) verdict) check.Result {
 	}
 	ev := maps.Clone(vs[w].Evidence)
 	ev["address"] = o.Endpoints[w].Address
+	ev["profile"] = string(pol.Profile)
 	reason := vs[w].Reason
 	if len(o.Endpoints) > 1 {
 		reason = check.Text{
@@ -121,8 +122,8 @@ func response(h Hop, names ...string) map[string]any {
 
 // --- http.https.missing -------------------------------------------------------------------
 
-func httpsMissing(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) httpsMissing(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		c := e.HTTPS
 		if len(c.Hops) == 0 {
 			f := c.why()
@@ -155,8 +156,8 @@ func httpsMissing(o Observation) check.Result {
 
 // --- http.redirect.missing ----------------------------------------------------------------
 
-func redirectMissing(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) redirectMissing(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		c := e.HTTP
 		if len(c.Hops) == 0 {
 			f := c.why()
@@ -185,6 +186,14 @@ func redirectMissing(o Observation) check.Result {
 					fmt.Sprintf("The redirects from %s do not lead to an HTTPS page: %s.", first.URL, c.Failure.Message), ev)
 			}
 		}
+		if pol.CertGatesRedirect {
+			if bad := unverified(c); bad != nil {
+				ev["certificate_error"] = bad.TLS.VerifyError
+				return fail(
+					fmt.Sprintf("Chuỗi chuyển hướng từ %s tới HTTPS gặp chứng thư số không xác minh được tại %s (%s); hồ sơ %s coi đó là chuyển hướng không thành công.", first.URL, bad.URL, bad.TLS.VerifyError, pol.Profile),
+					fmt.Sprintf("The redirects from %s reach HTTPS at %s with a certificate that does not verify (%s); the %s profile counts that as a failed redirect.", first.URL, bad.URL, bad.TLS.VerifyError, pol.Profile), ev)
+			}
+		}
 		d, err := url.Parse(dest)
 		switch {
 		case err != nil || d.Scheme != "https":
@@ -202,6 +211,16 @@ func redirectMissing(o Observation) check.Result {
 	})
 }
 
+// unverified returns the first HTTPS answer of c whose certificate does not verify, or nil.
+func unverified(c Chain) *Hop {
+	for i, h := range c.Hops {
+		if h.TLS != nil && !h.TLS.Verified {
+			return &c.Hops[i]
+		}
+	}
+	return nil
+}
+
 // --- http.hsts.missing, http.hsts.short ---------------------------------------------------
 
 // hstsFinding is the HSTS a browser learns from the host's own HTTPS answers: the first of
@@ -214,9 +233,10 @@ type hstsFinding struct {
 	values  []string
 	parsed  HSTS
 	err     error
+	badCert *Hop // an HTTPS answer whose certificate does not verify, when the grading minds
 }
 
-func hstsOf(o Observation, e Endpoint) hstsFinding {
+func (pol Grading) hstsOf(o Observation, e Endpoint) hstsFinding {
 	if _, err := netip.ParseAddr(o.Host); err == nil {
 		return hstsFinding{ipHost: true}
 	}
@@ -224,6 +244,9 @@ func hstsOf(o Observation, e Endpoint) hstsFinding {
 		return hstsFinding{noHTTPS: e.HTTPS.why()}
 	}
 	f := hstsFinding{hop: e.HTTPS.Hops[0]}
+	if pol.CertGatesHSTS {
+		f.badCert = unverified(e.HTTPS)
+	}
 	for _, h := range e.HTTPS.Hops {
 		u, err := url.Parse(h.URL)
 		if err != nil || u.Scheme != "https" || !strings.EqualFold(u.Hostname(), o.Host) {
@@ -256,6 +279,9 @@ func (f hstsFinding) evidence() map[string]any {
 	if len(f.values) > 1 {
 		ev["ignored_fields"] = len(f.values) - 1
 	}
+	if f.badCert != nil {
+		ev["certificate_error"] = f.badCert.TLS.VerifyError
+	}
 	return ev
 }
 
@@ -265,9 +291,9 @@ func ipHSTS(host string, ev map[string]any) verdict {
 		fmt.Sprintf("%s is an IP address; browsers never apply HSTS to addresses (RFC 6797 section 8.1.1).", host), ev)
 }
 
-func hstsMissing(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
-		f := hstsOf(o, e)
+func (pol Grading) hstsMissing(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
+		f := pol.hstsOf(o, e)
 		ev := f.evidence()
 		switch {
 		case f.ipHost:
@@ -278,6 +304,10 @@ func hstsMissing(o Observation) check.Result {
 			return fail(
 				"Không có HTTPS nên trình duyệt không thể nhận HSTS: HSTS chỉ có hiệu lực khi được gửi qua HTTPS.",
 				"There is no HTTPS, so browsers cannot receive HSTS: it only counts when sent over HTTPS.", ev)
+		case f.badCert != nil:
+			return fail(
+				fmt.Sprintf("Chứng thư số của %s không xác minh được (%s): trình duyệt bỏ qua HSTS nhận qua kết nối có lỗi chứng thư (RFC 6797 mục 8.1), và hồ sơ %s đánh giá như vậy.", f.badCert.URL, f.badCert.TLS.VerifyError, pol.Profile),
+				fmt.Sprintf("The certificate of %s does not verify (%s): browsers ignore HSTS received over a connection with certificate errors (RFC 6797 section 8.1), and the %s profile judges so.", f.badCert.URL, f.badCert.TLS.VerifyError, pol.Profile), ev)
 		case len(f.values) == 0:
 			return fail(
 				fmt.Sprintf("Phản hồi HTTPS của %s không có tiêu đề Strict-Transport-Security.", o.Host),
@@ -297,26 +327,27 @@ func hstsMissing(o Observation) check.Result {
 	})
 }
 
-func hstsShort(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
-		f := hstsOf(o, e)
+func (pol Grading) hstsShort(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
+		f := pol.hstsOf(o, e)
 		ev := f.evidence()
 		if f.ipHost {
 			return ipHSTS(o.Host, ev)
 		}
-		if f.noHTTPS != nil || len(f.values) == 0 || f.err != nil || f.parsed.MaxAge == 0 {
+		if f.noHTTPS != nil || f.badCert != nil || len(f.values) == 0 || f.err != nil || f.parsed.MaxAge == 0 {
 			return notApplicable(
 				"Không có HSTS hợp lệ để đánh giá thời hạn (xem http.hsts.missing).",
 				"There is no valid HSTS whose lifetime could be judged (see http.hsts.missing).", ev)
 		}
-		if f.parsed.MaxAge < OneYear {
+		ev["min_max_age"] = pol.HSTSMinMaxAge
+		if f.parsed.MaxAge < pol.HSTSMinMaxAge {
 			return fail(
-				fmt.Sprintf("HSTS max-age=%d giây (khoảng %d ngày), ngắn hơn một năm (%d giây).", f.parsed.MaxAge, f.parsed.MaxAge/86400, OneYear),
-				fmt.Sprintf("HSTS max-age=%d seconds (about %d days) is shorter than one year (%d seconds).", f.parsed.MaxAge, f.parsed.MaxAge/86400, OneYear), ev)
+				fmt.Sprintf("HSTS max-age=%d giây (khoảng %d ngày), ngắn hơn %s (%d giây).", f.parsed.MaxAge, f.parsed.MaxAge/86400, pol.HSTSMinText.VI, pol.HSTSMinMaxAge),
+				fmt.Sprintf("HSTS max-age=%d seconds (about %d days) is shorter than %s (%d seconds).", f.parsed.MaxAge, f.parsed.MaxAge/86400, pol.HSTSMinText.EN, pol.HSTSMinMaxAge), ev)
 		}
 		return pass(
-			fmt.Sprintf("HSTS max-age=%d giây, không ngắn hơn một năm.", f.parsed.MaxAge),
-			fmt.Sprintf("HSTS max-age=%d seconds is at least one year.", f.parsed.MaxAge), ev)
+			fmt.Sprintf("HSTS max-age=%d giây, không ngắn hơn %s.", f.parsed.MaxAge, pol.HSTSMinText.VI),
+			fmt.Sprintf("HSTS max-age=%d seconds is at least %s.", f.parsed.MaxAge, pol.HSTSMinText.EN), ev)
 	})
 }
 
@@ -375,8 +406,8 @@ func (f cspFinding) evidence() map[string]any {
 	return ev
 }
 
-func cspMissing(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) cspMissing(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		f := cspOf(e)
 		ev := f.evidence()
 		if len(f.policies) == 0 {
@@ -405,8 +436,8 @@ var riskText = map[string]check.Text{
 	riskHTTPSource:   {VI: "nguồn http:// cho tải script qua HTTP không mã hóa, kẻ tấn công trên đường truyền có thể thay thế", EN: "an http:// source loads scripts over plain HTTP, where a network attacker can replace them"},
 }
 
-func cspUnsafe(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) cspUnsafe(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		f := cspOf(e)
 		ev := f.evidence()
 		if len(f.policies) == 0 {
@@ -445,8 +476,8 @@ func cspUnsafe(o Observation) check.Result {
 
 // --- http.xcto.missing ----------------------------------------------------------------------
 
-func xctoMissing(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) xctoMissing(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		hop, _, _ := e.graded()
 		ev := response(hop, "X-Content-Type-Options")
 		vs := hop.Header.Values("X-Content-Type-Options")
@@ -471,8 +502,8 @@ func xctoMissing(o Observation) check.Result {
 // framingUnprotected follows HTML's rules: when an enforced header policy has frame-ancestors,
 // browsers ignore X-Frame-Options; otherwise X-Frame-Options protects only with DENY or
 // SAMEORIGIN as its sole value (ALLOW-FROM is ignored by current browsers).
-func framingUnprotected(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) framingUnprotected(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		f := cspOf(e)
 		ev := response(f.hop, "Content-Security-Policy", "X-Frame-Options")
 		var ancestors [][]string
@@ -541,9 +572,10 @@ func orNone(list []string) []string {
 // referrerUnsafe requires an explicit policy. Browsers now default to
 // strict-origin-when-cross-origin, and MDN HTTP Observatory does not penalize a missing
 // header, but Khiên's catalog fails it: older and embedded browsers still default to
-// no-referrer-when-downgrade, and an explicit policy is the agency's stated decision.
-func referrerUnsafe(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+// no-referrer-when-downgrade, and an explicit policy is the agency's stated decision. The
+// observatory profile makes the Observatory's choices (Grading.ReferrerOptional, ReferrerUnsafe).
+func (pol Grading) referrerUnsafe(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		hop, page, _ := e.graded()
 		ev := response(hop, "Referrer-Policy")
 		policy := ParseReferrerPolicy(strings.Join(hop.Header.Values("Referrer-Policy"), ","))
@@ -557,12 +589,21 @@ func referrerUnsafe(o Observation) check.Result {
 			}
 		}
 		ev["policy"] = policy
+		absent := len(hop.Header.Values("Referrer-Policy")) == 0 && (page == nil || page.HTML == nil || len(page.HTML.MetaReferrer) == 0)
 		switch {
+		case policy == "" && absent && pol.ReferrerOptional:
+			return pass(
+				fmt.Sprintf("Không có Referrer-Policy: trình duyệt áp dụng mặc định strict-origin-when-cross-origin, điều mà hồ sơ %s chấp nhận.", pol.Profile),
+				fmt.Sprintf("No Referrer-Policy: browsers apply their default, strict-origin-when-cross-origin, which the %s profile accepts.", pol.Profile), ev)
 		case policy == "":
 			return fail(
 				"Không có Referrer-Policy hợp lệ. Trình duyệt mới mặc định strict-origin-when-cross-origin nhưng trình duyệt cũ gửi toàn bộ URL; Khiên yêu cầu đặt chính sách rõ ràng.",
 				"No valid Referrer-Policy. Current browsers default to strict-origin-when-cross-origin but older ones send full URLs; Khiên requires an explicit policy.", ev)
-		case leaksFullURL(policy):
+		case pol.unsafeReferrer(policy) && !leaksFullURL(policy):
+			return fail(
+				fmt.Sprintf("Referrer-Policy %s (từ %s) gửi nguồn gốc của trang tới trang khác, kể cả qua HTTP không mã hóa; hồ sơ %s không chấp nhận.", policy, from.VI, pol.Profile),
+				fmt.Sprintf("Referrer-Policy %s (from the %s) sends the page's origin to other sites, over plain HTTP too, which the %s profile does not accept.", policy, from.EN, pol.Profile), ev)
+		case pol.unsafeReferrer(policy):
 			return fail(
 				fmt.Sprintf("Referrer-Policy %s (từ %s) gửi toàn bộ URL, gồm đường dẫn và tham số, tới trang khác.", policy, from.VI),
 				fmt.Sprintf("Referrer-Policy %s (from the %s) sends full URLs, path and query included, to other sites.", policy, from.EN), ev)
@@ -583,8 +624,8 @@ const maxCookies = 50
 // HTTP at all, without HttpOnly, or without a valid SameSite; anti-CSRF cookies fail without
 // SameSite. Other cookies' missing attributes are noted but do not fail: a preference cookie
 // read by script needs no HttpOnly.
-func cookieInsecure(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) cookieInsecure(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		var list []map[string]any
 		var bad []string
 		total, unparsed := 0, 0
@@ -684,9 +725,9 @@ func cookieEvidence(ck Cookie, setBy string, problems, notes []string) map[strin
 // answers), or that allows credentials with any origin: with the echo, with *, which
 // browsers refuse but which shows the intent, or with null, which any page can obtain from a
 // sandboxed frame. Access-Control-Allow-Origin: * without credentials is how public resources
-// are shared and passes.
-func corsPermissive(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+// are shared and passes. Under Grading.CORSUniversalOnly only the echo with credentials fails.
+func (pol Grading) corsPermissive(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		p := e.CORS
 		ev := map[string]any{"url": p.URL, "origin_sent": p.Origin, "method": "GET"}
 		if p.Failure != nil {
@@ -700,6 +741,12 @@ func corsPermissive(o Observation) check.Result {
 		acao := strings.Trim(p.Header.Get("Access-Control-Allow-Origin"), " \t")
 		creds := strings.EqualFold(strings.Trim(p.Header.Get("Access-Control-Allow-Credentials"), " \t"), "true")
 		reflected := strings.EqualFold(acao, p.Origin)
+		if pol.CORSUniversalOnly && !(reflected && creds) {
+			ev["rule"] = "only an echoed origin with credentials fails"
+			return pass(
+				fmt.Sprintf("Máy chủ không vừa lặp lại nguồn gốc lạ vừa cho phép thông tin xác thực (Access-Control-Allow-Origin: %q); hồ sơ %s chỉ đánh trượt trường hợp đó.", truncate(acao, 200), pol.Profile),
+				fmt.Sprintf("The server does not both echo the foreign origin and allow credentials (Access-Control-Allow-Origin: %q); the %s profile fails only that.", truncate(acao, 200), pol.Profile), ev)
+		}
 		switch {
 		case reflected && creds:
 			return fail(
@@ -758,8 +805,8 @@ func FindVersions(h http.Header) (disclosed, seen []Disclosure) {
 	return disclosed, seen
 }
 
-func versionDisclosure(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) versionDisclosure(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		var disclosed, seen []Disclosure
 		add := func(url string, h http.Header) {
 			d, s := FindVersions(h)
@@ -801,8 +848,8 @@ func versionDisclosure(o Observation) check.Result {
 
 // --- http.mixed_content ---------------------------------------------------------------------
 
-func mixedContent(o Observation) check.Result {
-	return worst(o, func(e Endpoint) verdict {
+func (pol Grading) mixedContent(o Observation) check.Result {
+	return pol.worst(o, func(e Endpoint) verdict {
 		hop, page, _ := e.graded()
 		ev := map[string]any{"url": hop.URL, "status": hop.Status}
 		if !strings.HasPrefix(hop.URL, "https:") {

@@ -66,6 +66,7 @@ func page(kv ...string) Endpoint {
 
 func TestEvaluate(t *testing.T) {
 	u := "https://" + site + "/"
+	def := GradingFor(check.ProfileKhien)
 	tests := []struct {
 		name       string
 		eval       func(Observation) check.Result
@@ -74,115 +75,115 @@ func TestEvaluate(t *testing.T) {
 		wantReason string // substring of the English reason
 	}{
 		// https.missing
-		{"https timeout is an error", httpsMissing, observation(endpoint(failed(FailTimeout, u), chain(answer("http://"+site+"/", 200)))), check.Error, "did not answer in time"},
-		{"https refused fails", httpsMissing, observation(endpoint(failed(FailRefused, u), chain(answer("http://"+site+"/", 200)))), check.Fail, "No HTTPS"},
-		{"https handshake failure fails", httpsMissing, observation(endpoint(failed(FailTLS, u), chain(answer("http://"+site+"/", 200)))), check.Fail, "No HTTPS"},
-		{"https answers", httpsMissing, observation(page()), check.Pass, "HTTPS answers"},
+		{"https timeout is an error", def.httpsMissing, observation(endpoint(failed(FailTimeout, u), chain(answer("http://"+site+"/", 200)))), check.Error, "did not answer in time"},
+		{"https refused fails", def.httpsMissing, observation(endpoint(failed(FailRefused, u), chain(answer("http://"+site+"/", 200)))), check.Fail, "No HTTPS"},
+		{"https handshake failure fails", def.httpsMissing, observation(endpoint(failed(FailTLS, u), chain(answer("http://"+site+"/", 200)))), check.Fail, "No HTTPS"},
+		{"https answers", def.httpsMissing, observation(page()), check.Pass, "HTTPS answers"},
 
 		// redirect.missing
-		{"no plain http", redirectMissing, observation(endpoint(chain(answer(u, 200)), failed(FailRefused, "http://"+site+"/"))), check.Pass, "nothing to redirect"},
-		{"http to http to https", redirectMissing, observation(endpoint(chain(answer(u, 200)), chain(
+		{"no plain http", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), failed(FailRefused, "http://"+site+"/"))), check.Pass, "nothing to redirect"},
+		{"http to http to https", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), chain(
 			redirect("http://"+site+"/", "http://www."+site+"/"), redirect("http://www."+site+"/", "https://www."+site+"/"), answer("https://www."+site+"/", 200)))), check.Pass, "redirects to https://www."},
-		{"redirect loop", redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
+		{"redirect loop", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
 			Hops:    []Hop{redirect("http://"+site+"/", "http://"+site+"/a")},
 			Failure: &Failure{Kind: FailRedirects, URL: "http://" + site + "/b", Message: "more than 10 redirects"}})), check.Fail, "more than 10"},
-		{"off site", redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
+		{"off site", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
 			Hops:    []Hop{redirect("http://"+site+"/", "https://sso.other.vn/")},
 			Failure: &Failure{Kind: FailOffSite, URL: "https://sso.other.vn/"}})), check.Fail, "another site"},
-		{"public suffix sibling is off site", redirectMissing, observation(endpoint(chain(answer(u, 200)), chain(
+		{"public suffix sibling is off site", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), chain(
 			redirect("http://"+site+"/", "https://hanoi.gov.vn/"), answer("https://hanoi.gov.vn/", 200)))), check.Fail, "another site"},
-		{"redirect target unreachable still redirects", redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
+		{"redirect target unreachable still redirects", def.redirectMissing, observation(endpoint(chain(answer(u, 200)), Chain{
 			Hops:    []Hop{redirect("http://"+site+"/", u)},
 			Failure: &Failure{Kind: FailTimeout, URL: u}})), check.Pass, "redirects to"},
 
 		// hsts
-		{"hsts on a same-host redirect counts", hstsMissing, observation(endpoint(chain(
+		{"hsts on a same-host redirect counts", def.hstsMissing, observation(endpoint(chain(
 			redirect(u, u+"home", "Strict-Transport-Security", "max-age=31536000"), answer(u+"home", 200)), Chain{})), check.Pass, "max-age=31536000"},
-		{"hsts on another host does not count", hstsMissing, observation(endpoint(chain(
+		{"hsts on another host does not count", def.hstsMissing, observation(endpoint(chain(
 			redirect(u, "https://www."+site+"/"), answer("https://www."+site+"/", 200, "Strict-Transport-Security", "max-age=31536000")), Chain{})), check.Fail, "carry no Strict-Transport-Security"},
-		{"only the first field counts", hstsMissing, observation(page("Strict-Transport-Security", "max-age=31536000", "Strict-Transport-Security", "garbage")), check.Pass, ""},
-		{"invalid first field", hstsShort, observation(page("Strict-Transport-Security", "max-age=abc", "Strict-Transport-Security", "max-age=31536000")), check.NotApplicable, ""},
-		{"hsts over http only", hstsMissing, observation(endpoint(failed(FailRefused, u), chain(answer("http://"+site+"/", 200, "Strict-Transport-Security", "max-age=31536000")))), check.Fail, "no HTTPS"},
-		{"hsts https timeout", hstsMissing, observation(endpoint(failed(FailTimeout, u), chain(answer("http://"+site+"/", 200)))), check.Error, ""},
-		{"hsts six months is short", hstsShort, observation(page("Strict-Transport-Security", "max-age=15552000")), check.Fail, "shorter than one year"},
+		{"only the first field counts", def.hstsMissing, observation(page("Strict-Transport-Security", "max-age=31536000", "Strict-Transport-Security", "garbage")), check.Pass, ""},
+		{"invalid first field", def.hstsShort, observation(page("Strict-Transport-Security", "max-age=abc", "Strict-Transport-Security", "max-age=31536000")), check.NotApplicable, ""},
+		{"hsts over http only", def.hstsMissing, observation(endpoint(failed(FailRefused, u), chain(answer("http://"+site+"/", 200, "Strict-Transport-Security", "max-age=31536000")))), check.Fail, "no HTTPS"},
+		{"hsts https timeout", def.hstsMissing, observation(endpoint(failed(FailTimeout, u), chain(answer("http://"+site+"/", 200)))), check.Error, ""},
+		{"hsts six months is short", def.hstsShort, observation(page("Strict-Transport-Security", "max-age=15552000")), check.Fail, "shorter than one year"},
 
 		// csp
-		{"report-only is not enforcement", cspMissing, observation(page("Content-Security-Policy-Report-Only", "default-src 'self'")), check.Fail, "Report-Only"},
-		{"empty header is missing", cspMissing, observation(page("Content-Security-Policy", " ; ")), check.Fail, "no Content-Security-Policy"},
-		{"a strict second policy blocks inline", cspUnsafe, observation(page(
+		{"report-only is not enforcement", def.cspMissing, observation(page("Content-Security-Policy-Report-Only", "default-src 'self'")), check.Fail, "Report-Only"},
+		{"empty header is missing", def.cspMissing, observation(page("Content-Security-Policy", " ; ")), check.Fail, "no Content-Security-Policy"},
+		{"a strict second policy blocks inline", def.cspUnsafe, observation(page(
 			"Content-Security-Policy", "script-src 'self' 'unsafe-inline'", "Content-Security-Policy", "script-src 'self'")), check.Pass, ""},
-		{"risks shared by every policy fail", cspUnsafe, observation(page(
+		{"risks shared by every policy fail", def.cspUnsafe, observation(page(
 			"Content-Security-Policy", "script-src * 'unsafe-inline', default-src 'unsafe-inline'")), check.Fail, "'unsafe-inline'"},
-		{"meta policy counts", cspUnsafe, observation(endpoint(Chain{
+		{"meta policy counts", def.cspUnsafe, observation(endpoint(Chain{
 			Hops: []Hop{answer(u, 200)},
 			Page: htmlPage(u, Document{MetaCSP: []string{"script-src 'unsafe-eval'"}})}, Chain{})), check.Fail, "eval"},
 
 		// xcto
-		{"nosniff any case", xctoMissing, observation(page("X-Content-Type-Options", "NoSniff")), check.Pass, ""},
-		{"nosniff first of a list", xctoMissing, observation(page("X-Content-Type-Options", "nosniff, other")), check.Pass, ""},
-		{"nosniff second of a list", xctoMissing, observation(page("X-Content-Type-Options", "other", "X-Content-Type-Options", "nosniff")), check.Fail, "rather than exactly nosniff"},
+		{"nosniff any case", def.xctoMissing, observation(page("X-Content-Type-Options", "NoSniff")), check.Pass, ""},
+		{"nosniff first of a list", def.xctoMissing, observation(page("X-Content-Type-Options", "nosniff, other")), check.Pass, ""},
+		{"nosniff second of a list", def.xctoMissing, observation(page("X-Content-Type-Options", "other", "X-Content-Type-Options", "nosniff")), check.Fail, "rather than exactly nosniff"},
 
 		// framing
-		{"conflicting xfo", framingUnprotected, observation(page("X-Frame-Options", "DENY, SAMEORIGIN")), check.Fail, "conflicting"},
-		{"repeated xfo", framingUnprotected, observation(page("X-Frame-Options", "deny", "X-Frame-Options", "DENY")), check.Pass, ""},
-		{"frame-ancestors * overrides xfo", framingUnprotected, observation(page("X-Frame-Options", "DENY", "Content-Security-Policy", "frame-ancestors https:")), check.Fail, "any site"},
-		{"frame-ancestors none", framingUnprotected, observation(page("Content-Security-Policy", "frame-ancestors")), check.Pass, "'none'"},
-		{"meta frame-ancestors ignored", framingUnprotected, observation(endpoint(Chain{
+		{"conflicting xfo", def.framingUnprotected, observation(page("X-Frame-Options", "DENY, SAMEORIGIN")), check.Fail, "conflicting"},
+		{"repeated xfo", def.framingUnprotected, observation(page("X-Frame-Options", "deny", "X-Frame-Options", "DENY")), check.Pass, ""},
+		{"frame-ancestors * overrides xfo", def.framingUnprotected, observation(page("X-Frame-Options", "DENY", "Content-Security-Policy", "frame-ancestors https:")), check.Fail, "any site"},
+		{"frame-ancestors none", def.framingUnprotected, observation(page("Content-Security-Policy", "frame-ancestors")), check.Pass, "'none'"},
+		{"meta frame-ancestors ignored", def.framingUnprotected, observation(endpoint(Chain{
 			Hops: []Hop{answer(u, 200)},
 			Page: htmlPage(u, Document{MetaCSP: []string{"frame-ancestors 'none'"}})}, Chain{})), check.Fail, "Neither"},
 
 		// referrer
-		{"meta overrides an unsafe header", referrerUnsafe, observation(endpoint(Chain{
+		{"meta overrides an unsafe header", def.referrerUnsafe, observation(endpoint(Chain{
 			Hops: []Hop{answer(u, 200, "Referrer-Policy", "unsafe-url")},
 			Page: htmlPage(u, Document{MetaReferrer: []string{"no-referrer"}})}, Chain{})), check.Pass, "meta element"},
-		{"legacy meta always is unsafe-url", referrerUnsafe, observation(endpoint(Chain{
+		{"legacy meta always is unsafe-url", def.referrerUnsafe, observation(endpoint(Chain{
 			Hops: []Hop{answer(u, 200, "Referrer-Policy", "no-referrer")},
 			Page: htmlPage(u, Document{MetaReferrer: []string{"always"}})}, Chain{})), check.Fail, "unsafe-url"},
-		{"no-referrer-when-downgrade", referrerUnsafe, observation(page("Referrer-Policy", "no-referrer-when-downgrade")), check.Fail, "full URLs"},
-		{"origin passes", referrerUnsafe, observation(page("Referrer-Policy", "origin")), check.Pass, ""},
+		{"no-referrer-when-downgrade", def.referrerUnsafe, observation(page("Referrer-Policy", "no-referrer-when-downgrade")), check.Fail, "full URLs"},
+		{"origin passes", def.referrerUnsafe, observation(page("Referrer-Policy", "origin")), check.Pass, ""},
 
 		// cookies
-		{"csrf cookie without samesite", cookieInsecure, observation(page("Set-Cookie", "XSRF-TOKEN=x; Secure")), check.Fail, "XSRF-TOKEN"},
-		{"preference cookie without secure is noted", cookieInsecure, observation(page("Set-Cookie", "theme=dark")), check.Pass, ""},
-		{"session cookie on the http redirect", cookieInsecure, observation(endpoint(chain(answer(u, 200)),
+		{"csrf cookie without samesite", def.cookieInsecure, observation(page("Set-Cookie", "XSRF-TOKEN=x; Secure")), check.Fail, "XSRF-TOKEN"},
+		{"preference cookie without secure is noted", def.cookieInsecure, observation(page("Set-Cookie", "theme=dark")), check.Pass, ""},
+		{"session cookie on the http redirect", def.cookieInsecure, observation(endpoint(chain(answer(u, 200)),
 			chain(redirect("http://"+site+"/", u, "Set-Cookie", "JSESSIONID=x; Secure; HttpOnly; SameSite=Lax")))), check.Fail, "JSESSIONID"},
-		{"invalid samesite on a session cookie", cookieInsecure, observation(page("Set-Cookie", "sid=x; Secure; HttpOnly; SameSite=Lx")), check.Fail, "sid"},
-		{"unparseable cookie only", cookieInsecure, observation(page("Set-Cookie", "=")), check.NotApplicable, ""},
+		{"invalid samesite on a session cookie", def.cookieInsecure, observation(page("Set-Cookie", "sid=x; Secure; HttpOnly; SameSite=Lx")), check.Fail, "sid"},
+		{"unparseable cookie only", def.cookieInsecure, observation(page("Set-Cookie", "=")), check.NotApplicable, ""},
 
 		// cors
-		{"null with credentials", corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{},
+		{"null with credentials", def.corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{},
 			"Access-Control-Allow-Origin", "null", "Access-Control-Allow-Credentials", "true")), check.Fail, "null"},
-		{"star with credentials", corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{},
+		{"star with credentials", def.corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{},
 			"Access-Control-Allow-Origin", "*", "Access-Control-Allow-Credentials", "TRUE")), check.Fail, "Browsers refuse"},
-		{"star alone", corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{}, "Access-Control-Allow-Origin", "*")), check.Pass, "public"},
-		{"probe failed", corsPermissive, func() Observation {
+		{"star alone", def.corsPermissive, observation(endpoint(chain(answer(u, 200)), Chain{}, "Access-Control-Allow-Origin", "*")), check.Pass, "public"},
+		{"probe failed", def.corsPermissive, func() Observation {
 			e := page()
 			e.CORS = Probe{URL: u, Origin: ProbeOrigin, Failure: &Failure{Kind: FailTimeout, URL: u, Message: "timeout"}}
 			return observation(e)
 		}(), check.Error, "no answer"},
 
 		// version disclosure
-		{"iis version", versionDisclosure, observation(page("Server", "Microsoft-IIS/10.0")), check.Fail, "Microsoft-IIS/10.0"},
-		{"aspnet version", versionDisclosure, observation(page("X-AspNet-Version", "4.0.30319")), check.Fail, "4.0.30319"},
-		{"bare names", versionDisclosure, observation(page("Server", "nginx", "X-Powered-By", "ASP.NET")), check.Pass, ""},
-		{"opaque build id is not a version", versionDisclosure, observation(page("Server", "ECS (nyb/1D2E)")), check.Pass, ""},
-		{"banner on the http redirect", versionDisclosure, observation(endpoint(chain(answer(u, 200, "Server", "nginx")),
+		{"iis version", def.versionDisclosure, observation(page("Server", "Microsoft-IIS/10.0")), check.Fail, "Microsoft-IIS/10.0"},
+		{"aspnet version", def.versionDisclosure, observation(page("X-AspNet-Version", "4.0.30319")), check.Fail, "4.0.30319"},
+		{"bare names", def.versionDisclosure, observation(page("Server", "nginx", "X-Powered-By", "ASP.NET")), check.Pass, ""},
+		{"opaque build id is not a version", def.versionDisclosure, observation(page("Server", "ECS (nyb/1D2E)")), check.Pass, ""},
+		{"banner on the http redirect", def.versionDisclosure, observation(endpoint(chain(answer(u, 200, "Server", "nginx")),
 			chain(redirect("http://"+site+"/", u, "Server", "nginx/1.18.0 (Ubuntu)")))), check.Fail, "nginx/1.18.0"},
 
 		// mixed content
-		{"not html", mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)}, Page: &Page{URL: u, ContentType: "application/json"}}, Chain{})), check.NotApplicable, "not an HTML page"},
-		{"passive only", mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)},
+		{"not html", def.mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)}, Page: &Page{URL: u, ContentType: "application/json"}}, Chain{})), check.NotApplicable, "not an HTML page"},
+		{"passive only", def.mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)},
 			Page: htmlPage(u, Document{Subresources: 2, InsecureN: 1, Insecure: []Subresource{{"img", "http://cdn/x.png", false}}})}, Chain{})), check.Pass, "passive"},
-		{"active", mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)},
+		{"active", def.mixedContent, observation(endpoint(Chain{Hops: []Hop{answer(u, 200)},
 			Page: htmlPage(u, Document{Subresources: 2, InsecureN: 1, Insecure: []Subresource{{"script", "http://cdn/x.js", true}}})}, Chain{})), check.Fail, "http://cdn/x.js"},
-		{"page ends on http", mixedContent, observation(endpoint(chain(redirect(u, "http://"+site+"/"), answer("http://"+site+"/", 200)), Chain{})), check.NotApplicable, "not served over HTTPS"},
+		{"page ends on http", def.mixedContent, observation(endpoint(chain(redirect(u, "http://"+site+"/"), answer("http://"+site+"/", 200)), Chain{})), check.NotApplicable, "not served over HTTPS"},
 
 		// the worst endpoint decides
-		{"silent address is an error", xctoMissing, observation(page("X-Content-Type-Options", "nosniff"),
+		{"silent address is an error", def.xctoMissing, observation(page("X-Content-Type-Options", "nosniff"),
 			Endpoint{Address: "192.0.2.11", HTTPS: failed(FailTimeout, u), HTTP: failed(FailTimeout, "http://"+site+"/")}), check.Error, "192.0.2.11"},
-		{"fail beats error", xctoMissing, observation(
+		{"fail beats error", def.xctoMissing, observation(
 			Endpoint{Address: "192.0.2.11", HTTPS: failed(FailTimeout, u), HTTP: failed(FailTimeout, "http://"+site+"/")}, page()), check.Fail, "the worst of 2"},
-		{"no endpoints", xctoMissing, observation(), check.Error, "No address"},
+		{"no endpoints", def.xctoMissing, observation(), check.Error, "No address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,10 +226,12 @@ func TestSparseObservations(t *testing.T) {
 		"http only":         observation(Endpoint{Address: "192.0.2.1", HTTP: Chain{Hops: []Hop{{URL: "http://" + site + "/", Status: 200}}}}),
 		"redirect, no next": observation(Endpoint{Address: "192.0.2.1", HTTPS: Chain{Hops: []Hop{{URL: u, Status: 301}}}}),
 	} {
-		for _, c := range Family(Options{}).Checks {
-			r := c.Evaluate(o)
-			if r.Status == "" || r.Reason.EN == "" || r.Reason.VI == "" {
-				t.Errorf("%s on %s: %+v", c.ID, name, r)
+		for _, p := range check.Profiles() {
+			for _, c := range Family(Options{Grading: GradingFor(p)}).Checks {
+				r := c.Evaluate(o)
+				if r.Status == "" || r.Reason.EN == "" || r.Reason.VI == "" {
+					t.Errorf("%s on %s, profile %s: %+v", c.ID, name, p, r)
+				}
 			}
 		}
 	}

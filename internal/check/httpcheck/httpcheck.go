@@ -33,6 +33,8 @@ type Options struct {
 	HTTPPort, HTTPSPort int
 	MaxBody             int64 // bytes of a page read; more is ignored and noted
 	MaxRedirects        int   // redirects followed from each start URL
+	// Grading grades the observation; the zero value is Khiên's (GradingFor(check.ProfileKhien)).
+	Grading Grading
 }
 
 func (o Options) httpPort() int  { return orDefault(o.HTTPPort, 80) }
@@ -54,24 +56,26 @@ func orDefault(v, def int) int {
 
 // Family returns the http family with the given options.
 func Family(opts Options) check.Family[Observation] {
+	pol := opts.Grading.orDefault()
 	return check.Family[Observation]{
-		Name:    "http",
-		Applies: Applies,
-		Observe: observer{opts}.observe,
+		Name:          "http",
+		Applies:       Applies,
+		Observe:       observer{opts}.observe,
+		ErrorEvidence: map[string]any{"profile": string(pol.Profile)},
 		Checks: []check.Check[Observation]{
-			{ID: "http.https.missing", Evaluate: httpsMissing},
-			{ID: "http.redirect.missing", Evaluate: redirectMissing},
-			{ID: "http.hsts.missing", Evaluate: hstsMissing},
-			{ID: "http.hsts.short", Evaluate: hstsShort},
-			{ID: "http.csp.missing", Evaluate: cspMissing},
-			{ID: "http.csp.unsafe", Evaluate: cspUnsafe},
-			{ID: "http.xcto.missing", Evaluate: xctoMissing},
-			{ID: "http.framing.unprotected", Evaluate: framingUnprotected},
-			{ID: "http.referrer.unsafe", Evaluate: referrerUnsafe},
-			{ID: "http.cookie.insecure", Evaluate: cookieInsecure},
-			{ID: "http.cors.permissive", Evaluate: corsPermissive},
-			{ID: "http.version_disclosure", Evaluate: versionDisclosure},
-			{ID: "http.mixed_content", Evaluate: mixedContent},
+			{ID: "http.https.missing", Evaluate: pol.httpsMissing},
+			{ID: "http.redirect.missing", Evaluate: pol.redirectMissing},
+			{ID: "http.hsts.missing", Evaluate: pol.hstsMissing},
+			{ID: "http.hsts.short", Evaluate: pol.hstsShort},
+			{ID: "http.csp.missing", Evaluate: pol.cspMissing},
+			{ID: "http.csp.unsafe", Evaluate: pol.cspUnsafe},
+			{ID: "http.xcto.missing", Evaluate: pol.xctoMissing},
+			{ID: "http.framing.unprotected", Evaluate: pol.framingUnprotected},
+			{ID: "http.referrer.unsafe", Evaluate: pol.referrerUnsafe},
+			{ID: "http.cookie.insecure", Evaluate: pol.cookieInsecure},
+			{ID: "http.cors.permissive", Evaluate: pol.corsPermissive},
+			{ID: "http.version_disclosure", Evaluate: pol.versionDisclosure},
+			{ID: "http.mixed_content", Evaluate: pol.mixedContent},
 		},
 	}
 }

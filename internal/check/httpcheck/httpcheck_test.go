@@ -260,7 +260,7 @@ func TestObserveRecordsChainAndTrust(t *testing.T) {
 		t.Errorf("page = %+v, want HTML with subresources", e.HTTPS.Page)
 	}
 	// An untrusted certificate is the TLS family's verdict, not a missing HTTPS.
-	if got := httpsMissing(o); got.Status != check.Pass || !strings.Contains(got.Reason.EN, "does not verify") {
+	if got := GradingFor(check.ProfileKhien).httpsMissing(o); got.Status != check.Pass || !strings.Contains(got.Reason.EN, "does not verify") {
 		t.Errorf("https.missing = %s (%s)", got.Status, got.Reason.EN)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
@@ -279,28 +280,13 @@ func (ob observer) endpoint(ctx context.Context, env check.Env, t target, addr s
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
-			if h, p, err := net.SplitHostPort(address); err == nil && strings.EqualFold(h, t.host) {
-				address = net.JoinHostPort(addr, p)
-			}
-			return env.Dial(ctx, network, address)
-		},
-		TLSClientConfig: &tls.Config{
-			// Certificate trust is the TLS family's verdict; this family must still see the
-			// headers of a site whose certificate has expired. TLSState records the verdict.
-			InsecureSkipVerify: true, //nolint:gosec // see above
-			MinVersion:         tls.VersionTLS10,
-			CipherSuites:       allSuites(),
-		},
-		TLSHandshakeTimeout:    timeout,
-		ResponseHeaderTimeout:  timeout,
-		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConnsPerHost:    2,
-		IdleConnTimeout:        timeout,
-	}
-	defer tr.CloseIdleConnections()
+	// Connections to the host go to addr, keeping the name for Host and SNI; during a scan
+	// they are kept alive and shared with the other web families of the resource (env.Web),
+	// which the transport's settings (webclient.New) are common to. Redirects and time-outs
+	// stay this family's own (its http.Client and requests).
+	ip, _ := netip.ParseAddr(addr)
+	tr, done := webclient.For(env.Web, env.Dial, t.host, ip, timeout)
+	defer done()
 	c := &client{
 		c: &http.Client{
 			Transport:     tr,
@@ -319,19 +305,6 @@ func (ob observer) endpoint(ctx context.Context, env check.Env, t target, addr s
 		e.CORS = Probe{Origin: ProbeOrigin, Failure: &Failure{Kind: FailOther, Message: "no page answered, so no CORS probe was sent"}}
 	}
 	return e
-}
-
-// allSuites offers every suite Go implements, weak ones included, so that an old server still
-// answers and its headers can be judged; which suites it accepts is the TLS family's business.
-func allSuites() []uint16 {
-	var ids []uint16
-	for _, s := range tls.CipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	return ids
 }
 
 // chain fetches start and follows redirects while they stay on the host's site.

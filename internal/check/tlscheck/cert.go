@@ -16,9 +16,10 @@ import (
 
 // inspect parses a served chain (DER, leaf first) and verifies it: the chain against roots
 // (nil: the system's), the leaf against host when checkName is set. Trust and host name are
-// separate verdicts, and neither depends on the dates, which the date checks judge: a chain
-// that fails only because it is out of date is verified again at a moment when every
-// certificate in it was valid.
+// separate verdicts, and by default neither depends on the dates, which the date checks
+// judge: a chain that fails only because it is out of date is verified again at a moment when
+// every certificate in it was valid. The chain is also verified at the time of the scan, and
+// with SHA-1 signatures accepted, so that every policy finds its verdict in the observation.
 func inspect(raw [][]byte, roots *x509.CertPool, at time.Time, host string, checkName bool) (*Cert, error) {
 	if len(raw) == 0 {
 		return nil, errors.New("no certificate was served")
@@ -33,6 +34,7 @@ func inspect(raw [][]byte, roots *x509.CertPool, at time.Time, host string, chec
 	}
 	c.KeyType, c.KeyBits = keySize(leaf.PublicKey)
 	inter := x509.NewCertPool()
+	served := []*x509.Certificate{leaf}
 	c.Chain = append(c.Chain, certInfo(leaf, raw[0]))
 	for _, der := range raw[1:] {
 		ic, err := x509.ParseCertificate(der)
@@ -42,18 +44,41 @@ func inspect(raw [][]byte, roots *x509.CertPool, at time.Time, host string, chec
 			continue
 		}
 		inter.AddCert(ic)
+		served = append(served, ic)
 		c.Chain = append(c.Chain, certInfo(ic, der))
 	}
 
-	opts := x509.VerifyOptions{
-		Roots:         roots,
-		Intermediates: inter,
-		CurrentTime:   at,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	strict := func(at time.Time) error {
+		_, err := leaf.Verify(x509.VerifyOptions{
+			Roots:         roots,
+			Intermediates: inter,
+			CurrentTime:   at,
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		})
+		return err
 	}
-	_, err = leaf.Verify(opts)
-	// Out of date somewhere in the chain: narrow a window to the validity of each certificate
-	// found out of date and verify again in its middle. No common window keeps the error.
+	c.VerifyError = errText(dateNeutral(leaf, at, strict))
+	c.VerifyErrorAtScan = errText(strict(at))
+	c.SHA1VerifyError, c.SHA1VerifyErrorAtScan = c.VerifyError, c.VerifyErrorAtScan
+	if hasSHA1(served) {
+		legacy := func(at time.Time) error { return verifySHA1(served, inter, roots, at) }
+		c.SHA1VerifyError = errText(dateNeutral(leaf, at, legacy))
+		c.SHA1VerifyErrorAtScan = errText(legacy(at))
+	}
+	if checkName {
+		if err := leaf.VerifyHostname(host); err != nil {
+			c.HostError = err.Error()
+		}
+	}
+	return c, nil
+}
+
+// dateNeutral verifies with verify at a time when every certificate of the chain is valid:
+// out of date somewhere in the chain, it narrows a window to the validity of each
+// certificate found out of date and verifies again in its middle. No common window keeps the
+// error.
+func dateNeutral(leaf *x509.Certificate, at time.Time, verify func(time.Time) error) error {
+	err := verify(at)
 	lo, hi := leaf.NotBefore, leaf.NotAfter
 	var invalid x509.CertificateInvalidError
 	for range 4 {
@@ -69,18 +94,16 @@ func inspect(raw [][]byte, roots *x509.CertPool, at time.Time, host string, chec
 		if !lo.Before(hi) {
 			break
 		}
-		opts.CurrentTime = lo.Add(hi.Sub(lo) / 2)
-		_, err = leaf.Verify(opts)
+		err = verify(lo.Add(hi.Sub(lo) / 2))
 	}
-	if err != nil {
-		c.VerifyError = err.Error()
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
 	}
-	if checkName {
-		if err := leaf.VerifyHostname(host); err != nil {
-			c.HostError = err.Error()
-		}
-	}
-	return c, nil
+	return err.Error()
 }
 
 func certInfo(c *x509.Certificate, der []byte) CertInfo {

@@ -122,6 +122,13 @@ type Cert struct {
 	// inside the leaf's validity so that dates stay the business of the date checks; empty
 	// when it verifies.
 	VerifyError string
+	// VerifyErrorAtScan is the same verification at the time of the scan, where an expired
+	// certificate breaks the chain too, as in OpenSSL's verify (Policy.TrustAtScanTime).
+	VerifyErrorAtScan string
+	// SHA1VerifyError and SHA1VerifyErrorAtScan are the two verifications with SHA-1
+	// signatures accepted, as OpenSSL does at its default security level (Policy.AcceptSHA1).
+	// They equal the two above when no certificate of the chain is signed with SHA-1.
+	SHA1VerifyError, SHA1VerifyErrorAtScan string
 	// HostError is why the leaf does not cover the host name (RFC 6125: subjectAltName only);
 	// empty when it does or when the name is not checked.
 	HostError string

@@ -2,10 +2,13 @@ package tlscheck
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"syscall"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // replyKind is what a server answered a hand-built hello with.
@@ -92,8 +95,8 @@ func readReply(r io.Reader, wantCert bool) (reply, error) {
 			}
 			return reply{}, err
 		}
-		typ, ver, n := hdr[0], uint16(hdr[1])<<8|uint16(hdr[2]), int(hdr[3])<<8|int(hdr[4])
-		if typ < recordChangeCipherSpec || typ > recordApplicationData || hdr[1] != 3 || n > maxRecordLen {
+		typ, ver, n := hdr[0], binary.BigEndian.Uint16(hdr[1:3]), binary.BigEndian.Uint16(hdr[3:5])
+		if typ < recordChangeCipherSpec || typ > recordApplicationData || ver>>8 != 3 || n > maxRecordLen {
 			if gotHello {
 				return out, nil
 			}
@@ -124,19 +127,26 @@ func readReply(r io.Reader, wantCert bool) (reply, error) {
 			return reply{}, fmt.Errorf("%w: application data before the ServerHello", errMalformed)
 		}
 		hs = append(hs, payload...)
-		for len(hs) >= 4 {
-			mtype, mlen := hs[0], int(hs[1])<<16|int(hs[2])<<8|int(hs[3])
+		for {
+			var (
+				mtype uint8
+				mlen  uint32
+				body  []byte
+			)
+			msg := cryptobyte.String(hs)
+			if !msg.ReadUint8(&mtype) || !msg.ReadUint24(&mlen) {
+				break // the message header is in the next record
+			}
 			if mlen > maxHandshakeMsg {
 				if gotHello {
 					return out, nil
 				}
 				return reply{}, fmt.Errorf("%w: handshake message of %d bytes", errMalformed, mlen)
 			}
-			if len(hs) < 4+mlen {
+			if !msg.ReadBytes(&body, int(mlen)) {
 				break // the rest of the message is in the next record
 			}
-			body := hs[4 : 4+mlen]
-			hs = hs[4+mlen:]
+			hs = msg
 			if !gotHello {
 				if mtype != typeServerHello {
 					return reply{}, fmt.Errorf("%w: handshake message %d before the ServerHello", errMalformed, mtype)
@@ -177,49 +187,51 @@ func isClosed(err error) bool {
 // parseServerHello parses the body of a ServerHello handshake message (RFC 5246 §7.4.1.3,
 // RFC 8446 §4.1.3). An SSL 3.0 ServerHello, which has no extensions, parses too.
 func parseServerHello(b []byte) (reply, error) {
-	c := cursor(b)
-	var r reply
-	var random []byte
-	var ok bool
-	if r.LegacyVersion, ok = c.u16(); !ok {
+	s := cryptobyte.String(b)
+	var (
+		r      reply
+		random []byte
+		sid    cryptobyte.String
+	)
+	if !s.ReadUint16(&r.LegacyVersion) {
 		return reply{}, fmt.Errorf("%w: ServerHello too short", errMalformed)
 	}
-	if random, ok = c.bytes(32); !ok {
+	if !s.ReadBytes(&random, 32) {
 		return reply{}, fmt.Errorf("%w: ServerHello random cut short", errMalformed)
 	}
-	if sid, ok := c.vec8(); !ok || len(sid) > 32 {
+	if !s.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 {
 		return reply{}, fmt.Errorf("%w: ServerHello session id", errMalformed)
 	}
-	if r.Suite, ok = c.u16(); !ok {
+	if !s.ReadUint16(&r.Suite) {
 		return reply{}, fmt.Errorf("%w: ServerHello has no cipher suite", errMalformed)
 	}
-	if r.Compression, ok = c.u8(); !ok {
+	if !s.ReadUint8(&r.Compression) {
 		return reply{}, fmt.Errorf("%w: ServerHello has no compression method", errMalformed)
 	}
 	r.Kind, r.Version = replyServerHello, r.LegacyVersion
 	if bytes.Equal(random, hrrRandom) {
 		r.Kind = replyHelloRetry
 	}
-	if len(c) == 0 {
+	if s.Empty() {
 		return r, nil
 	}
-	exts, ok := c.vec16()
-	if !ok || len(c) != 0 {
+	var exts cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return reply{}, fmt.Errorf("%w: ServerHello extensions", errMalformed)
 	}
-	for len(exts) > 0 {
-		typ, ok1 := exts.u16()
-		data, ok2 := exts.vec16()
-		if !ok1 || !ok2 {
+	for !exts.Empty() {
+		var (
+			typ  uint16
+			data cryptobyte.String
+		)
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
 			return reply{}, fmt.Errorf("%w: ServerHello extension", errMalformed)
 		}
 		switch typ {
 		case extSupportedVersions:
-			v, ok := data.u16()
-			if !ok || len(data) != 0 {
+			if !data.ReadUint16(&r.Version) || !data.Empty() {
 				return reply{}, fmt.Errorf("%w: supported_versions", errMalformed)
 			}
-			r.Version = v
 		case extRenegotiationInfo:
 			r.SecureRenegotiation = true
 		}
@@ -230,76 +242,20 @@ func parseServerHello(b []byte) (reply, error) {
 // parseCertificates returns the DER certificates of a TLS ≤ 1.2 Certificate message body,
 // as many as parse cleanly (at most 16).
 func parseCertificates(b []byte) [][]byte {
-	c := cursor(b)
-	list, ok := c.vec24()
-	if !ok {
+	s := cryptobyte.String(b)
+	var list cryptobyte.String
+	if !s.ReadUint24LengthPrefixed(&list) {
 		return nil
 	}
 	var out [][]byte
-	for len(list) > 0 && len(out) < 16 {
-		der, ok := list.vec24()
-		if !ok {
+	for !list.Empty() && len(out) < 16 {
+		var der cryptobyte.String
+		if !list.ReadUint24LengthPrefixed(&der) {
 			break
 		}
 		out = append(out, bytes.Clone(der))
 	}
 	return out
-}
-
-// cursor reads big-endian fields from a byte slice, reporting false instead of panicking
-// when the input is too short.
-type cursor []byte
-
-func (c *cursor) bytes(n int) ([]byte, bool) {
-	if n < 0 || len(*c) < n {
-		return nil, false
-	}
-	b := (*c)[:n]
-	*c = (*c)[n:]
-	return b, true
-}
-
-func (c *cursor) u8() (uint8, bool) {
-	b, ok := c.bytes(1)
-	if !ok {
-		return 0, false
-	}
-	return b[0], true
-}
-
-func (c *cursor) u16() (uint16, bool) {
-	b, ok := c.bytes(2)
-	if !ok {
-		return 0, false
-	}
-	return uint16(b[0])<<8 | uint16(b[1]), true
-}
-
-func (c *cursor) vec8() (cursor, bool) {
-	n, ok := c.u8()
-	if !ok {
-		return nil, false
-	}
-	b, ok := c.bytes(int(n))
-	return cursor(b), ok
-}
-
-func (c *cursor) vec16() (cursor, bool) {
-	n, ok := c.u16()
-	if !ok {
-		return nil, false
-	}
-	b, ok := c.bytes(int(n))
-	return cursor(b), ok
-}
-
-func (c *cursor) vec24() (cursor, bool) {
-	b, ok := c.bytes(3)
-	if !ok {
-		return nil, false
-	}
-	b, ok = c.bytes(int(b[0])<<16 | int(b[1])<<8 | int(b[2]))
-	return cursor(b), ok
 }
 
 // alertName returns the RFC 8446 §6 / RFC 5246 §7.2 name of an alert description.

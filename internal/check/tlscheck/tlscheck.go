@@ -26,28 +26,33 @@ import (
 	"github.com/khien-vn/khien/internal/check"
 )
 
-// Family returns the tls family. It is passive: every hello is one an old or a modern client
-// could send, and no handshake is pushed past its first answer except the one that fetches
-// the certificate.
-func Family() check.Family[Observation] {
+// Family returns the tls family graded by Khiên's own choices. It is passive: every hello is
+// one an old or a modern client could send, and no handshake is pushed past its first answer
+// except the one that fetches the certificate.
+func Family() check.Family[Observation] { return FamilyWith(GradingFor(check.ProfileKhien)) }
+
+// FamilyWith returns the tls family graded by pol. Observation is the same under every
+// profile; only the verdicts differ.
+func FamilyWith(pol Grading) check.Family[Observation] {
 	return check.Family[Observation]{
-		Name:    "tls",
-		Active:  false,
-		Applies: applies,
-		Observe: observe,
+		Name:          "tls",
+		Active:        false,
+		Applies:       applies,
+		Observe:       observe,
+		ErrorEvidence: map[string]any{"profile": string(pol.Profile)},
 		Checks: []check.Check[Observation]{
-			{ID: "tls.protocol.ssl3", Evaluate: accepted(VersionSSL30)},
-			{ID: "tls.protocol.tls10", Evaluate: accepted(VersionTLS10)},
-			{ID: "tls.protocol.tls11", Evaluate: accepted(VersionTLS11)},
-			{ID: "tls.protocol.no_tls13", Evaluate: noTLS13},
-			{ID: "tls.cipher.weak", Evaluate: weakCiphers},
-			{ID: "tls.cipher.no_forward_secrecy", Evaluate: noForwardSecrecy},
-			{ID: "tls.cert.expired", Evaluate: certExpired},
-			{ID: "tls.cert.expiring", Evaluate: certExpiring},
-			{ID: "tls.cert.untrusted", Evaluate: certUntrusted},
-			{ID: "tls.cert.hostname_mismatch", Evaluate: certHostname},
-			{ID: "tls.cert.weak_key", Evaluate: certWeakKey},
-			{ID: "tls.cert.weak_signature", Evaluate: certWeakSignature},
+			{ID: "tls.protocol.ssl3", Evaluate: pol.accepted(VersionSSL30)},
+			{ID: "tls.protocol.tls10", Evaluate: pol.accepted(VersionTLS10)},
+			{ID: "tls.protocol.tls11", Evaluate: pol.accepted(VersionTLS11)},
+			{ID: "tls.protocol.no_tls13", Evaluate: pol.noTLS13},
+			{ID: "tls.cipher.weak", Evaluate: pol.weakCiphers},
+			{ID: "tls.cipher.no_forward_secrecy", Evaluate: pol.noForwardSecrecy},
+			{ID: "tls.cert.expired", Evaluate: pol.certExpired},
+			{ID: "tls.cert.expiring", Evaluate: pol.certExpiring},
+			{ID: "tls.cert.untrusted", Evaluate: pol.certUntrusted},
+			{ID: "tls.cert.hostname_mismatch", Evaluate: pol.certHostname},
+			{ID: "tls.cert.weak_key", Evaluate: pol.certWeakKey},
+			{ID: "tls.cert.weak_signature", Evaluate: pol.certWeakSignature},
 		},
 	}
 }
@@ -80,10 +85,11 @@ func rank(s check.Status) int {
 // judge evaluates f on every endpoint that speaks TLS and returns the worst verdict with
 // every endpoint's evidence. Endpoints that were refused or answered no TLS hello are not
 // applicable; those whose probing failed are errors.
-func judge(o Observation, needCert bool, f func(e Endpoint) verdict) check.Result {
+func (pol Grading) judge(o Observation, needCert bool, f func(e Endpoint) verdict) check.Result {
 	if len(o.Endpoints) == 0 {
 		return check.Result{Status: check.NotApplicable, Reason: check.Text{
-			VI: "Không có địa chỉ nào để kiểm tra.", EN: "There is no address to assess."}}
+			VI: "Không có địa chỉ nào để kiểm tra.", EN: "There is no address to assess."},
+			Evidence: map[string]any{"profile": string(pol.Profile)}}
 	}
 	var (
 		worst    = -1
@@ -116,7 +122,7 @@ func judge(o Observation, needCert bool, f func(e Endpoint) verdict) check.Resul
 		Status:   d.status,
 		Endpoint: o.Endpoints[deciding].Label(),
 		Reason:   check.Text{VI: d.vi, EN: d.en},
-		Evidence: map[string]any{"endpoints": evs, "deciding": o.Endpoints[deciding].Label()},
+		Evidence: map[string]any{"endpoints": evs, "deciding": o.Endpoints[deciding].Label(), "profile": string(pol.Profile)},
 	}
 	if n := len(o.Endpoints); n > 1 {
 		res.Reason.VI += fmt.Sprintf(" (%d trên %d địa chỉ của %s có kết quả này.)", same, n, o.Host)
@@ -239,10 +245,10 @@ func lastAnswer(p Protocol) string {
 }
 
 // accepted fails when an endpoint accepts version v.
-func accepted(v uint16) func(Observation) check.Result {
+func (pol Grading) accepted(v uint16) func(Observation) check.Result {
 	name := VersionName(v)
 	return func(o Observation) check.Result {
-		return judge(o, false, func(e Endpoint) verdict {
+		return pol.judge(o, false, func(e Endpoint) verdict {
 			p, l := e.Protocol(v), e.Label()
 			ev := protocolEvidence(p)
 			switch {
@@ -262,8 +268,8 @@ func accepted(v uint16) func(Observation) check.Result {
 	}
 }
 
-func noTLS13(o Observation) check.Result {
-	return judge(o, false, func(e Endpoint) verdict {
+func (pol Grading) noTLS13(o Observation) check.Result {
+	return pol.judge(o, false, func(e Endpoint) verdict {
 		p, l := e.Protocol(VersionTLS13), e.Label()
 		ev := protocolEvidence(p)
 		switch {
@@ -284,8 +290,8 @@ func noTLS13(o Observation) check.Result {
 
 // --- cipher suites -------------------------------------------------------------------------
 
-func weakCiphers(o Observation) check.Result {
-	return judge(o, false, func(e Endpoint) verdict {
+func (pol Grading) weakCiphers(o Observation) check.Result {
+	return pol.judge(o, false, func(e Endpoint) verdict {
 		l := e.Label()
 		var weak []map[string]any
 		var names []string
@@ -328,8 +334,8 @@ func weakCiphers(o Observation) check.Result {
 // noForwardSecrecy fails when the suite a client offering everything gets, at the best
 // version the endpoint accepts, has no ephemeral key exchange. The first hello of an
 // enumeration offers every suite in a browser's order, so its answer is what browsers get.
-func noForwardSecrecy(o Observation) check.Result {
-	return judge(o, false, func(e Endpoint) verdict {
+func (pol Grading) noForwardSecrecy(o Observation) check.Result {
+	return pol.judge(o, false, func(e Endpoint) verdict {
 		l := e.Label()
 		var fs []string
 		var best *Protocol
@@ -378,7 +384,7 @@ func noForwardSecrecy(o Observation) check.Result {
 // --- certificates --------------------------------------------------------------------------
 
 // certEvidence is the served chain as hashes and dates, the key, and the verification.
-func certEvidence(o Observation, c *Cert) map[string]any {
+func (pol Grading) certEvidence(o Observation, c *Cert) map[string]any {
 	chain := make([]map[string]any, len(c.Chain))
 	for i, ci := range c.Chain {
 		chain[i] = map[string]any{
@@ -394,8 +400,11 @@ func certEvidence(o Observation, c *Cert) map[string]any {
 		"trust_store": o.TrustStore,
 		"observed_at": o.At.Format(time.RFC3339),
 	}
-	if c.VerifyError != "" {
-		ev["verify_error"] = c.VerifyError
+	if e := pol.verifyError(c); e != "" {
+		ev["verify_error"] = e
+	}
+	if v := verifications(c); v != nil {
+		ev["verifications"] = v
 	}
 	if c.HostError != "" {
 		ev["host_error"] = c.HostError
@@ -404,9 +413,13 @@ func certEvidence(o Observation, c *Cert) map[string]any {
 }
 
 // judged returns the certificates the date and signature checks look at: the leaf, and the
-// intermediates the server sent; a self-signed root in the chain is the trust store's business.
-func judged(c *Cert) []CertInfo {
+// intermediates the server sent unless the policy looks at the leaf only; a self-signed root
+// in the chain is the trust store's business.
+func (pol Grading) judged(c *Cert) []CertInfo {
 	out := c.Chain[:1:1]
+	if pol.LeafOnly {
+		return out
+	}
 	for _, ci := range c.Chain[1:] {
 		if !ci.SelfSigned && !ci.NotAfter.IsZero() {
 			out = append(out, ci)
@@ -425,10 +438,10 @@ func role(i int) (vi, en string) {
 func viDate(t time.Time) string { return t.UTC().Format("02/01/2006") }
 func enDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
-func certExpired(o Observation) check.Result {
-	return judge(o, true, func(e Endpoint) verdict {
-		ev, l := certEvidence(o, e.Cert), e.Label()
-		for i, ci := range judged(e.Cert) {
+func (pol Grading) certExpired(o Observation) check.Result {
+	return pol.judge(o, true, func(e Endpoint) verdict {
+		ev, l := pol.certEvidence(o, e.Cert), e.Label()
+		for i, ci := range pol.judged(e.Cert) {
 			rv, re := role(i)
 			switch {
 			case o.At.After(ci.NotAfter):
@@ -448,13 +461,10 @@ func certExpired(o Observation) check.Result {
 	})
 }
 
-// expiringWithin is how close to its end a certificate must be renewed.
-const expiringWithin = 30 * 24 * time.Hour
-
-func certExpiring(o Observation) check.Result {
-	return judge(o, true, func(e Endpoint) verdict {
-		ev, l := certEvidence(o, e.Cert), e.Label()
-		certs := judged(e.Cert)
+func (pol Grading) certExpiring(o Observation) check.Result {
+	return pol.judge(o, true, func(e Endpoint) verdict {
+		ev, l := pol.certEvidence(o, e.Cert), e.Label()
+		certs := pol.judged(e.Cert)
 		soonest := 0
 		for i, ci := range certs {
 			if o.At.After(ci.NotAfter) || o.At.Before(ci.NotBefore) {
@@ -471,7 +481,8 @@ func certExpiring(o Observation) check.Result {
 		days := int(math.Ceil(left.Hours() / 24)) // what a calendar shows: 9.5 days left is "10 days"
 		ev["days_left"] = days
 		rv, re := role(soonest)
-		if left < expiringWithin {
+		ev["renew_within_days"] = int(pol.expiringWithin(ci.Issuer).Hours() / 24)
+		if left < pol.expiringWithin(ci.Issuer) {
 			return fail(
 				fmt.Sprintf("%s %q của %s hết hạn ngày %s, chỉ còn %d ngày.", rv, ci.Subject, l, viDate(ci.NotAfter), days),
 				fmt.Sprintf("%s %q of %s expires on %s, in %d days.", re, ci.Subject, l, enDate(ci.NotAfter), days), ev)
@@ -482,17 +493,29 @@ func certExpiring(o Observation) check.Result {
 	})
 }
 
-func certUntrusted(o Observation) check.Result {
-	return judge(o, true, func(e Endpoint) verdict {
-		ev, l := certEvidence(o, e.Cert), e.Label()
+func (pol Grading) certUntrusted(o Observation) check.Result {
+	return pol.judge(o, true, func(e Endpoint) verdict {
+		ev, l := pol.certEvidence(o, e.Cert), e.Label()
 		store, storeEN := "kho chứng thư gốc của hệ thống", "the system trust store"
 		if o.TrustStore == "configured" {
 			store, storeEN = "kho chứng thư gốc được cấu hình", "the configured trust store"
 		}
-		if e.Cert.VerifyError != "" {
+		// How the chain was verified, when the profile differs from Khiên's own choices.
+		var how, howEN []string
+		if pol.TrustAtScanTime {
+			how, howEN = append(how, "tại thời điểm quét"), append(howEN, "at the time of the scan")
+		}
+		if pol.AcceptSHA1 {
+			how, howEN = append(how, "chấp nhận chữ ký SHA-1"), append(howEN, "with SHA-1 signatures accepted")
+		}
+		if len(how) > 0 {
+			store += fmt.Sprintf(" (%s, theo hồ sơ %s)", strings.Join(how, ", "), pol.Profile)
+			storeEN += fmt.Sprintf(" (%s, as the %s profile asks)", strings.Join(howEN, ", "), pol.Profile)
+		}
+		if verr := pol.verifyError(e.Cert); verr != "" {
 			return fail(
-				fmt.Sprintf("Chuỗi chứng thư số của %s không xác thực được với %s: %s", l, store, e.Cert.VerifyError),
-				fmt.Sprintf("The certificate chain of %s does not verify against %s: %s", l, storeEN, e.Cert.VerifyError), ev)
+				fmt.Sprintf("Chuỗi chứng thư số của %s không xác thực được với %s: %s", l, store, verr),
+				fmt.Sprintf("The certificate chain of %s does not verify against %s: %s", l, storeEN, verr), ev)
 		}
 		return pass(
 			fmt.Sprintf("Chuỗi chứng thư số của %s được xác thực với %s.", l, store),
@@ -500,15 +523,15 @@ func certUntrusted(o Observation) check.Result {
 	})
 }
 
-func certHostname(o Observation) check.Result {
+func (pol Grading) certHostname(o Observation) check.Result {
 	if !o.CheckName {
-		return judge(o, false, func(e Endpoint) verdict {
+		return pol.judge(o, false, func(e Endpoint) verdict {
 			return na("Tài nguyên là một địa chỉ IP, không có tên miền để đối chiếu với chứng thư số.",
 				"The resource is an IP address: there is no host name to match the certificate against.", nil)
 		})
 	}
-	return judge(o, true, func(e Endpoint) verdict {
-		ev, l := certEvidence(o, e.Cert), e.Label()
+	return pol.judge(o, true, func(e Endpoint) verdict {
+		ev, l := pol.certEvidence(o, e.Cert), e.Label()
 		ev["host"], ev["dns_names"], ev["ip_addresses"] = o.Host, e.Cert.DNSNames, e.Cert.IPAddresses
 		if e.Cert.HostError != "" {
 			return fail(
@@ -521,22 +544,16 @@ func certHostname(o Observation) check.Result {
 	})
 }
 
-// Minimum key sizes of tls.cert.weak_key.
-const (
-	minRSABits = 2048
-	minECBits  = 256
-)
-
-func certWeakKey(o Observation) check.Result {
-	return judge(o, true, func(e Endpoint) verdict {
+func (pol Grading) certWeakKey(o Observation) check.Result {
+	return pol.judge(o, true, func(e Endpoint) verdict {
 		c, l := e.Cert, e.Label()
-		ev := certEvidence(o, c)
-		minBits := 0
+		ev := pol.certEvidence(o, c)
+		minBits, maxBits := 0, 0
 		switch c.KeyType {
 		case "RSA", "DSA":
-			minBits = minRSABits
+			minBits, maxBits = pol.MinRSABits, pol.MaxRSABits
 		case "ECDSA":
-			minBits = minECBits
+			minBits = pol.MinECBits
 		case "Ed25519":
 		default:
 			return errv(
@@ -548,16 +565,21 @@ func certWeakKey(o Observation) check.Result {
 				fmt.Sprintf("Chứng thư số của %s dùng khóa %s %d bit, dưới mức tối thiểu %d bit.", l, c.KeyType, c.KeyBits, minBits),
 				fmt.Sprintf("The certificate of %s has a %d-bit %s key, under the %d-bit minimum.", l, c.KeyBits, c.KeyType, minBits), ev)
 		}
+		if maxBits > 0 && c.KeyBits > maxBits {
+			return fail(
+				fmt.Sprintf("Chứng thư số của %s dùng khóa %s %d bit, lớn hơn mức %d bit mà hồ sơ %s chấp nhận (một số phần mềm không dùng được).", l, c.KeyType, c.KeyBits, maxBits, pol.Profile),
+				fmt.Sprintf("The certificate of %s has a %d-bit %s key, over the %d bits the %s profile accepts (some software cannot use it).", l, c.KeyBits, c.KeyType, maxBits, pol.Profile), ev)
+		}
 		return pass(
 			fmt.Sprintf("Chứng thư số của %s dùng khóa %s %d bit.", l, c.KeyType, c.KeyBits),
 			fmt.Sprintf("The certificate of %s has a %d-bit %s key.", l, c.KeyBits, c.KeyType), ev)
 	})
 }
 
-func certWeakSignature(o Observation) check.Result {
-	return judge(o, true, func(e Endpoint) verdict {
-		ev, l := certEvidence(o, e.Cert), e.Label()
-		for i, ci := range judged(e.Cert) {
+func (pol Grading) certWeakSignature(o Observation) check.Result {
+	return pol.judge(o, true, func(e Endpoint) verdict {
+		ev, l := pol.certEvidence(o, e.Cert), e.Label()
+		for i, ci := range pol.judged(e.Cert) {
 			if weakSignatures[ci.SignatureAlgorithm] {
 				rv, re := role(i)
 				return fail(

@@ -13,7 +13,6 @@ package vulncheck
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/vuln"
 )
@@ -59,6 +59,9 @@ type observation struct {
 // Family returns the family over the feeds in ix (nil: no feeds imported, every lookup is empty).
 func Family(ix *vuln.Index, o Options) check.Family[observation] {
 	o = o.withDefaults()
+	if ix == nil {
+		ix = vuln.NewIndex(nil, nil)
+	}
 	return check.Family[observation]{
 		Name:   "vuln",
 		Active: true,
@@ -101,18 +104,29 @@ func target(r inventory.Resource, o Options) (host string, urls []string) {
 func observe(ctx context.Context, r inventory.Resource, env check.Env, ix *vuln.Index, o Options) (observation, error) {
 	var ob observation
 	host, urls := target(r, o)
-	client := &http.Client{
-		Timeout: env.Timeout,
-		Transport: &http.Transport{
-			DialContext: env.Dial, Proxy: nil, DisableKeepAlives: true,
-			// Certificate trust is the TLS family's verdict; here only headers matter.
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: host}, //nolint:gosec
+	timeout := env.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	// During a scan the requests go over the keep-alive connections the other web families
+	// of the resource share (env.Web), and back off when the server answers 429 or 503; on
+	// its own the family has a transport of its own with the same settings (webclient.New):
+	// certificate trust is the TLS family's verdict, here only headers matter. Redirects
+	// (none followed) and time-outs (per request, started once a politeness wait is over)
+	// stay this family's.
+	tr, done := webclient.For(env.Web, env.Dial, host, webclient.OnlyAddress(ctx, env.Web, env.Resolver, host), timeout)
+	defer done()
+	c := &client{
+		c: &http.Client{
+			Transport:     tr,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		timeout: timeout,
+		ua:      env.UserAgent,
 	}
 	for _, u := range urls {
 		ob.Probed = append(ob.Probed, u)
-		hdr, err := fetchHeaders(ctx, client, u, env.UserAgent)
+		hdr, err := c.headers(ctx, u)
 		if err != nil {
 			ob.Errors = append(ob.Errors, err.Error())
 			continue
@@ -146,7 +160,7 @@ func observe(ctx context.Context, r inventory.Resource, env check.Env, ix *vuln.
 	}
 	for _, s := range ob.Software {
 		for _, m := range ix.Lookup(s) {
-			if c := anyConfirmer(m.CVEs); c != nil && c.confirm(ctx, client, urls[0], env.UserAgent) {
+			if k := anyConfirmer(m.CVEs); k != nil && k.confirm(ctx, c, urls[0]) {
 				m.Confidence = vuln.Confirmed
 			}
 			ob.Matches = append(ob.Matches, m)
@@ -164,21 +178,46 @@ func appendNew(dst []vuln.Software, src ...vuln.Software) []vuln.Software {
 	return dst
 }
 
-func fetchHeaders(ctx context.Context, c *http.Client, u, ua string) (http.Header, error) {
+// client sends the family's requests, each with its own time-out.
+type client struct {
+	c       *http.Client
+	timeout time.Duration
+	ua      string
+}
+
+// get sends req and calls read with the answer, whose body it closes; the time-out covers
+// reading it too.
+func (c *client) get(ctx context.Context, u string, prepare func(*http.Request), read func(*http.Response) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if ua != "" {
-		req.Header.Set("User-Agent", ua)
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
 	}
-	resp, err := c.Do(req)
+	if prepare != nil {
+		prepare(req)
+	}
+	resp, err := c.c.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return resp.Header, nil
+	return read(resp)
+}
+
+// headers returns the headers of the answer to a GET of u. The body is read (up to 64 KiB)
+// so that the connection can be reused.
+func (c *client) headers(ctx context.Context, u string) (http.Header, error) {
+	var h http.Header
+	err := c.get(ctx, u, nil, func(resp *http.Response) error {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		h = resp.Header
+		return nil
+	})
+	return h, err
 }
 
 // banner reads the first line a service sends on connect.

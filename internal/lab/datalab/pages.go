@@ -1,6 +1,11 @@
 package datalab
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"strings"
 )
@@ -36,10 +41,36 @@ func People() []Person {
 	}
 }
 
+// FakeKey returns the PEM of the private key the leaking host leaves in a page comment: an
+// ECDSA P-256 key derived from a fixed label, made for the lab and used nowhere.
+func FakeKey() string {
+	d := sha256.Sum256([]byte("khien datalab: fake key planted on a public page"))
+	k, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), d[:])
+	if err != nil {
+		panic("datalab: the fixed label is not a P-256 scalar: " + err.Error())
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		panic("datalab: " + err.Error())
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+}
+
+// FakeDBPassword is the database password the leaking host leaves in an inline script.
+const FakeDBPassword = "Lab-Khien-2026-gia-lap"
+
+// Decoys every page carries in its source: a CSRF token, a base64 icon, an integrity hash,
+// hashed asset names and a CSP nonce. None is a credential.
+const decoyHead = `<meta name="csrf-token" content="Zx9Kq2LmP4rT7vW1yB3nD5fH8jA0cE6gI2kM4oQ9">
+<link rel="icon" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAYAAAAf8/9hAAAAGklEQVR4nGNgGAWjYBSMglEwCkbBKBgFAwAAFBAAAftRZb0AAAAASUVORK5CYII=">
+<link rel="stylesheet" href="/static/css/app.3f9a8c7d6e5b4a2f.css" integrity="sha384-oqVuAfXRKap7fdgcCY5uykM6+R9GqQ8K/uxy9rx7HNQlGYl1kPzQho1wx4JwY8wC" crossorigin="anonymous">
+<script src="/static/js/main.8f3a2c1b9d7e.chunk.js?v=5d41402abc4b2a76b9719d911017c592" nonce="r4nd0mN0nc3Xy7Qp2Lk9Wm"></script>
+`
+
 func layout(title, body string) string {
 	return `<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><title>` + title + `</title>
-<style>.stamp{border:2px solid red;color:red;font-weight:bold}</style>
+` + decoyHead + `<style>.stamp{border:2px solid red;color:red;font-weight:bold}</style>
 <script>var analytics = "001099000000 0390000000";</script></head>
 <body><header><a href="/">Trang chủ</a> | <a href="/gioi-thieu.html">Giới thiệu</a></header>
 <main>` + body + `</main>
@@ -66,7 +97,16 @@ func leakyPages() map[string]page {
 <li><a href="/anh/tru-so.jpg">Ảnh trụ sở</a></li>
 <li><a href="mailto:vanthu@example.invalid">Thư điện tử</a></li>
 <li><a href="/quan-tri/index.html">Quản trị</a></li>
+<li><a href="/tai-lieu/huong-dan-ket-noi.html">Hướng dẫn kết nối</a></li>
 </ul>`)},
+		// A developer's leftovers: a private key in a comment and a connection string with its
+		// password in an inline script, invisible to a visitor's eye.
+		"/tai-lieu/huong-dan-ket-noi.html": {htmlType, layout("Hướng dẫn kết nối", `
+<h1>Hướng dẫn kết nối dịch vụ dữ liệu</h1>
+<p>Liên hệ bộ phận một cửa để được cấp tài khoản.</p>
+<!-- khóa ký tạm, xóa trước khi đưa lên
+`+FakeKey()+`-->
+<script>var cauHinh = {db: "postgres://cong_thong_tin:`+FakeDBPassword+`@10.0.0.5:5432/cms"};</script>`)},
 		"/gioi-thieu.html": {htmlType, layout("Giới thiệu", `
 <h1 id="lich-su">Giới thiệu</h1>
 <p>Xã Thử Nghiệm được thành lập năm 1945. Dân số 12.500 người, mật độ dân số 850 người/km².</p>`)},
@@ -98,7 +138,27 @@ func cleanPages() map[string]page {
 <li><a href="/tin-tuc/chinh-sach-bao-mat.html">Chính sách bảo mật</a></li>
 <li><a href="/hoa-don.html">Tra cứu hóa đơn</a></li>
 <li><a href="/gioi-thieu.html">Giới thiệu</a></li>
+<li><a href="/lien-he.html">Liên hệ</a></li>
 </ul>`)},
+		// A contact form with the public values pages carry by design: form tokens, a
+		// reCAPTCHA site key, a Maps key restricted by referrer, a publishable payment key,
+		// the public key citizens verify signed documents with.
+		"/lien-he.html": {htmlType, layout("Liên hệ", `
+<h1>Liên hệ</h1>
+<form method="post" action="/lien-he">
+<input name="__RequestVerificationToken" type="hidden" value="CfDJ8N3kq9LxW2rT5vB7mP1zQ4sH6jK8dF0gA3cE5iM7oR9uY2wZ">
+<input type="hidden" name="_token" value="pQ7xL2mK9rT4vW8yB1nD3fH6jA5cE0gI8kM2oQ4s">
+<div class="g-recaptcha" data-sitekey="6LdQx7kqAAAAAJ3mR9tV2wY5zB8nE1hK4pS7uX0a"></div>
+<button>Gửi</button>
+</form>
+<script>window.Laravel = {"csrfToken":"Zx9Kq2LmP4rT7vW1yB3nD5fH8jA0cE6gI2kM4oQ9"}; var stripe = Stripe("pk_live_51Hx7kQ2LmP4rT7vW1yB3nD5fH8jA0cE6gI2kM4oQ9r");</script>
+<script src="/maps/api/js?key=AIzaSyD3x7kQ2LmP4rT7vW1yB3nD5fH8jA0cE6g&callback=initMap"></script>
+<pre>
+-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEb3lNn6cCpJx2qz5bW1l4mU1z7mQ3
+nJx0k2VqY8TQy3p0x4hZ4k0c6m2Z8Jt3vQ9k1L6rP2sW0yN5hA7cT1bE9g==
+-----END PUBLIC KEY-----
+</pre>`)},
 		"/gioi-thieu.html": {htmlType, layout("Giới thiệu", `
 <h1>Giới thiệu</h1>
 <p>Mật độ dân số của phường là 12.000 người/km². Đặc sản địa phương: Mật ong rừng.</p>`)},

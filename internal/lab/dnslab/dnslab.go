@@ -25,6 +25,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
@@ -50,6 +51,8 @@ type Server struct {
 
 	mu    sync.RWMutex
 	zones map[string]*zone // origin → zone
+
+	transfers atomic.Int64 // zone transfers served, for tests that count what a scan asks
 
 	closeOnce sync.Once
 	closeErr  error
@@ -134,6 +137,9 @@ func (s *Server) AddrPort() netip.AddrPort { return s.addr }
 
 // Port returns the port the server listens on, the one a scan's zone-transfer probe must use.
 func (s *Server) Port() int { return int(s.addr.Port()) }
+
+// Transfers returns how many zone transfers the server has served (open zones over TCP).
+func (s *Server) Transfers() int64 { return s.transfers.Load() }
 
 // Close stops the server. It is safe to call more than once.
 func (s *Server) Close() error {
@@ -429,6 +435,7 @@ func (s *Server) transfer(w dns.ResponseWriter, req *dns.Msg, udp bool) {
 		_ = w.WriteMsg(m)
 		return
 	}
+	s.transfers.Add(1)
 	// SOA, the records in messages of at most 100, SOA again (RFC 5936).
 	m.Authoritative = true
 	m.Answer = soa

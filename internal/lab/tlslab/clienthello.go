@@ -1,9 +1,12 @@
 package tlslab
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // ClientHello is what the raw responder needs from a client's first message.
@@ -51,30 +54,35 @@ func ReadClientHello(r io.Reader) (*ClientHello, error) {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return nil, err
 		}
-		n := int(hdr[3])<<8 | int(hdr[4])
-		if hdr[0] != 22 || hdr[1] != 3 || n > maxRecordLen {
-			return nil, fmt.Errorf("%w: record type %d version %d.%d", ErrNotClientHello, hdr[0], hdr[1], hdr[2])
+		typ, ver, n := hdr[0], binary.BigEndian.Uint16(hdr[1:3]), binary.BigEndian.Uint16(hdr[3:5])
+		if typ != 22 || ver>>8 != 3 || n > maxRecordLen {
+			return nil, fmt.Errorf("%w: record type %d version %d.%d", ErrNotClientHello, typ, ver>>8, ver&0xff)
 		}
 		if recVer == 0 {
-			recVer = uint16(hdr[1])<<8 | uint16(hdr[2])
+			recVer = ver
 		}
 		start := len(buf)
 		buf = append(buf, make([]byte, n)...)
 		if _, err := io.ReadFull(r, buf[start:]); err != nil {
 			return nil, err
 		}
-		if len(buf) < 4 {
-			continue
+		var (
+			mtype uint8
+			mlen  uint32
+			body  []byte
+		)
+		msg := cryptobyte.String(buf)
+		if !msg.ReadUint8(&mtype) || !msg.ReadUint24(&mlen) {
+			continue // the message header is in the next record
 		}
-		if buf[0] != 1 {
-			return nil, fmt.Errorf("%w: handshake message type %d", ErrNotClientHello, buf[0])
+		if mtype != 1 {
+			return nil, fmt.Errorf("%w: handshake message type %d", ErrNotClientHello, mtype)
 		}
-		mlen := int(buf[1])<<16 | int(buf[2])<<8 | int(buf[3])
 		if mlen > maxHelloLen {
 			return nil, fmt.Errorf("%w: hello of %d bytes", ErrNotClientHello, mlen)
 		}
-		if len(buf) >= 4+mlen {
-			ch, err := ParseClientHello(buf[4 : 4+mlen])
+		if msg.ReadBytes(&body, int(mlen)) {
+			ch, err := ParseClientHello(body)
 			if err != nil {
 				return nil, err
 			}
@@ -90,48 +98,47 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 	bad := func(what string) (*ClientHello, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotClientHello, what)
 	}
-	c := cursor(b)
+	s := cryptobyte.String(b)
 	ch := &ClientHello{}
-	var ok bool
-	if ch.Version, ok = c.u16(); !ok {
+	if !s.ReadUint16(&ch.Version) {
 		return bad("too short")
 	}
-	if ch.Random, ok = c.bytes(32); !ok {
+	if !s.ReadBytes(&ch.Random, 32) {
 		return bad("random cut short")
 	}
-	sid, ok := c.vec8()
-	if !ok || len(sid) > 32 {
+	var sid, suites, comp, exts cryptobyte.String
+	if !s.ReadUint8LengthPrefixed(&sid) || len(sid) > 32 {
 		return bad("session id")
 	}
 	ch.SessionID = sid
-	suites, ok := c.vec16()
-	if !ok || len(suites)%2 != 0 || len(suites) == 0 {
+	if !s.ReadUint16LengthPrefixed(&suites) || len(suites)%2 != 0 || len(suites) == 0 {
 		return bad("cipher suites")
 	}
-	for len(suites) > 0 {
-		s, _ := suites.u16()
-		ch.Suites = append(ch.Suites, s)
-		if s == 0x00FF {
+	for !suites.Empty() {
+		var suite uint16
+		suites.ReadUint16(&suite) // cannot fail: the length is even
+		ch.Suites = append(ch.Suites, suite)
+		if suite == 0x00FF {
 			ch.SecureRenegotiation = true
 		}
 	}
-	comp, ok := c.vec8()
-	if !ok || len(comp) == 0 {
+	if !s.ReadUint8LengthPrefixed(&comp) || len(comp) == 0 {
 		return bad("compression methods")
 	}
 	ch.Compression = comp
-	if len(c) == 0 {
+	if s.Empty() {
 		return ch, nil
 	}
-	exts, ok := c.vec16()
-	if !ok || len(c) != 0 {
+	if !s.ReadUint16LengthPrefixed(&exts) || !s.Empty() {
 		return bad("extensions")
 	}
 	seen := map[uint16]bool{}
-	for len(exts) > 0 {
-		typ, ok1 := exts.u16()
-		data, ok2 := exts.vec16()
-		if !ok1 || !ok2 {
+	for !exts.Empty() {
+		var (
+			typ  uint16
+			data cryptobyte.String
+		)
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
 			return bad("extension")
 		}
 		if seen[typ] {
@@ -159,15 +166,17 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 	return ch, nil
 }
 
-func parseSNI(data cursor, ch *ClientHello) error {
-	list, ok := data.vec16()
-	if !ok {
+func parseSNI(data cryptobyte.String, ch *ClientHello) error {
+	var list cryptobyte.String
+	if !data.ReadUint16LengthPrefixed(&list) {
 		return errors.New("server_name")
 	}
-	for len(list) > 0 {
-		typ, ok1 := list.u8()
-		name, ok2 := list.vec16()
-		if !ok1 || !ok2 {
+	for !list.Empty() {
+		var (
+			typ  uint8
+			name cryptobyte.String
+		)
+		if !list.ReadUint8(&typ) || !list.ReadUint16LengthPrefixed(&name) {
 			return errors.New("server_name entry")
 		}
 		if typ == 0 && ch.ServerName == "" {
@@ -177,84 +186,41 @@ func parseSNI(data cursor, ch *ClientHello) error {
 	return nil
 }
 
-func parseKeyShares(data cursor, ch *ClientHello) error {
-	list, ok := data.vec16()
-	if !ok {
+func parseKeyShares(data cryptobyte.String, ch *ClientHello) error {
+	var list cryptobyte.String
+	if !data.ReadUint16LengthPrefixed(&list) {
 		return errors.New("key_share")
 	}
-	for len(list) > 0 {
-		g, ok1 := list.u16()
-		k, ok2 := list.vec16()
-		if !ok1 || !ok2 || len(k) == 0 {
+	for !list.Empty() {
+		var (
+			group uint16
+			key   cryptobyte.String
+		)
+		if !list.ReadUint16(&group) || !list.ReadUint16LengthPrefixed(&key) || len(key) == 0 {
 			return errors.New("key_share entry")
 		}
-		ch.KeyShares = append(ch.KeyShares, KeyShare{Group: g, Data: k})
+		ch.KeyShares = append(ch.KeyShares, KeyShare{Group: group, Data: key})
 	}
 	return nil
 }
 
 // u16List parses a list of uint16 with a length prefix of lenBytes (1 or 2) bytes.
-func u16List(data cursor, lenBytes int) ([]uint16, error) {
-	var list cursor
+func u16List(data cryptobyte.String, lenBytes int) ([]uint16, error) {
+	var list cryptobyte.String
 	var ok bool
 	if lenBytes == 1 {
-		list, ok = data.vec8()
+		ok = data.ReadUint8LengthPrefixed(&list)
 	} else {
-		list, ok = data.vec16()
+		ok = data.ReadUint16LengthPrefixed(&list)
 	}
 	if !ok || len(list)%2 != 0 {
 		return nil, errors.New("list of 16-bit values")
 	}
 	var out []uint16
-	for len(list) > 0 {
-		v, _ := list.u16()
+	for !list.Empty() {
+		var v uint16
+		list.ReadUint16(&v) // cannot fail: the length is even
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// cursor reads big-endian fields, reporting false instead of panicking on short input.
-type cursor []byte
-
-func (c *cursor) bytes(n int) ([]byte, bool) {
-	if n < 0 || len(*c) < n {
-		return nil, false
-	}
-	b := (*c)[:n]
-	*c = (*c)[n:]
-	return b, true
-}
-
-func (c *cursor) u8() (uint8, bool) {
-	b, ok := c.bytes(1)
-	if !ok {
-		return 0, false
-	}
-	return b[0], true
-}
-
-func (c *cursor) u16() (uint16, bool) {
-	b, ok := c.bytes(2)
-	if !ok {
-		return 0, false
-	}
-	return uint16(b[0])<<8 | uint16(b[1]), true
-}
-
-func (c *cursor) vec8() (cursor, bool) {
-	n, ok := c.u8()
-	if !ok {
-		return nil, false
-	}
-	b, ok := c.bytes(int(n))
-	return cursor(b), ok
-}
-
-func (c *cursor) vec16() (cursor, bool) {
-	n, ok := c.u16()
-	if !ok {
-		return nil, false
-	}
-	b, ok := c.bytes(int(n))
-	return cursor(b), ok
 }

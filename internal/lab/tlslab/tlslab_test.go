@@ -492,3 +492,14 @@ func TestStartSet(t *testing.T) {
 		s.Close()
 	}
 }
+
+// BenchmarkReadClientHello measures the parser alone on the ClientHello Go's crypto/tls sends.
+func BenchmarkReadClientHello(b *testing.B) {
+	data := goClientHello(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ReadClientHello(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
