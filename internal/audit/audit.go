@@ -104,6 +104,9 @@ type Filter struct {
 	ObjectType string
 	ObjectID   string
 	Actor      string
+	Action     string
+	// Since and Until keep the entries appended in [Since, Until); zero times do not filter.
+	Since, Until time.Time
 	inventory.Page
 }
 

@@ -18,13 +18,12 @@ import (
 // Its methods have the signatures of assess.Service's, so the web handlers take either.
 type Assess struct {
 	svc *assess.Service
-	inv *Inventory // for the organization of resources and systems
-	rec audit.Recorder
+	inv *Inventory // for the organization of resources and systems, and the audit log
 }
 
 // Assess wraps svc.
 func (s *Service) Assess(svc *assess.Service, inv *inventory.Service) *Assess {
-	return &Assess{svc: svc, inv: s.Inventory(inv), rec: s.log}
+	return &Assess{svc: svc, inv: s.Inventory(inv)}
 }
 
 func findingNotFound(fp string) error { return errs.E(errs.NotFound, "finding %q not found", fp) }
@@ -102,16 +101,10 @@ func (s *Assess) AssessOrg(ctx context.Context, code string, trigger assess.Trig
 
 // Findings lists the findings of the principal's subtree that f selects.
 func (s *Assess) Findings(ctx context.Context, f assess.FindingFilter) ([]finding.Finding, int, error) {
-	p, err := s.inv.may(ctx, FindingsRead)
-	if err != nil {
-		return nil, 0, err
-	}
-	under, ok, err := s.inv.pol.narrow(ctx, p, f.Under)
-	if err != nil || !ok {
-		return nil, 0, err
-	}
-	f.Under = under
-	return s.svc.Findings(ctx, f)
+	return narrowed(ctx, s.inv, FindingsRead, f.Under, func(under string) ([]finding.Finding, int, error) {
+		f.Under = under
+		return s.svc.Findings(ctx, f)
+	})
 }
 
 // Finding returns one finding of the principal's subtree.

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/khien-vn/khien/internal/assurance"
 	"github.com/khien-vn/khien/internal/audit"
@@ -21,20 +20,12 @@ import (
 // is forbidden. Changes are recorded in the audit log after they succeed.
 type Assurance struct {
 	svc *assurance.Service
-	inv *Inventory
-	rec audit.Recorder
+	inv *Inventory // its scope helpers, and its audit log
 }
 
 // Assurance wraps svc.
 func (s *Service) Assurance(svc *assurance.Service, inv *inventory.Service) *Assurance {
-	return &Assurance{svc: svc, inv: s.Inventory(inv), rec: s.log}
-}
-
-func (s *Assurance) record(ctx context.Context, r audit.Record) error {
-	if _, err := s.rec.Record(ctx, r); err != nil {
-		return fmt.Errorf("%s %s was done but could not be recorded in the audit log: %w", r.Action, r.ObjectID, err)
-	}
-	return nil
+	return &Assurance{svc: svc, inv: s.Inventory(inv)}
 }
 
 // org returns the principal if it may take a and org exists within its subtree.
@@ -47,40 +38,6 @@ func (s *Assurance) org(ctx context.Context, a Action, code string) (Principal, 
 		return p, err
 	}
 	return p, s.inv.hide(ctx, p, code, orgNotFound(code))
-}
-
-// system returns the system if p may see it (404 otherwise).
-func (s *Assurance) system(ctx context.Context, p Principal, id string) (inventory.System, error) {
-	sys, err := s.inv.inv.System(ctx, id)
-	if err != nil {
-		return sys, err
-	}
-	return sys, s.inv.hide(ctx, p, sys.Org, systemNotFound(id))
-}
-
-// useOrg is forbidden when org, named in a body, lies outside p's scope.
-func (s *Assurance) useOrg(ctx context.Context, p Principal, a Action, field, org string) error {
-	return forbiddenField(s.inv.pol.Can(ctx, p, a, org), field)
-}
-
-// useSystem is forbidden when system, named in a body, lies outside p's scope; a missing
-// system is left for the service to report to a principal of the whole tree.
-func (s *Assurance) useSystem(ctx context.Context, p Principal, a Action, id string) error {
-	sys, err := s.inv.inv.System(ctx, id)
-	switch {
-	case errs.Is(err, errs.NotFound) && p.Scope == "":
-		return nil
-	case errs.Is(err, errs.NotFound):
-		return &errs.Error{Kind: errs.Forbidden, Field: "system", Msg: fmt.Sprintf("system %q is not within your scope (%s)", id, p.ScopeName())}
-	case err != nil:
-		return err
-	}
-	if err := s.useOrg(ctx, p, a, "system", sys.Org); errs.Is(err, errs.Forbidden) {
-		return &errs.Error{Kind: errs.Forbidden, Field: "system", Msg: fmt.Sprintf("system %q is not within your scope (%s)", id, p.ScopeName())}
-	} else if err != nil {
-		return err
-	}
-	return nil
 }
 
 // Index returns the index of an organization of the principal's subtree now.
@@ -129,7 +86,7 @@ func (s *Assurance) Decide(ctx context.Context, system string, stage inventory.S
 	if err != nil {
 		return assurance.DecisionRecord{}, err
 	}
-	if err := s.useSystem(ctx, p, GateDecide, system); err != nil {
+	if err := s.inv.mayUseSystem(ctx, p, GateDecide, system); err != nil {
 		return assurance.DecisionRecord{}, err
 	}
 	return s.svc.Decide(ctx, system, stage, p.Login)
@@ -141,7 +98,7 @@ func (s *Assurance) Decisions(ctx context.Context, system string) ([]assurance.D
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.system(ctx, p, system); err != nil {
+	if _, err := s.inv.system(ctx, p, system); err != nil {
 		return nil, err
 	}
 	return s.svc.Decisions(ctx, system, 20)
@@ -153,7 +110,7 @@ func (s *Assurance) AddException(ctx context.Context, x gate.Exception) (gate.Ex
 	if err != nil {
 		return x, err
 	}
-	if err := s.useSystem(ctx, p, GateDecide, x.System); err != nil {
+	if err := s.inv.mayUseSystem(ctx, p, GateDecide, x.System); err != nil {
 		return x, err
 	}
 	x, err = s.svc.AddException(ctx, x)
@@ -161,7 +118,7 @@ func (s *Assurance) AddException(ctx context.Context, x gate.Exception) (gate.Ex
 		return x, err
 	}
 	sys, _ := s.inv.inv.System(ctx, x.System)
-	return x, s.record(ctx, audit.Record{Action: "gate_exception.create", ObjectType: "gate_exception", ObjectID: x.ID, Org: sys.Org, After: x})
+	return x, s.inv.record(ctx, audit.Record{Action: "gate_exception.create", ObjectType: "gate_exception", ObjectID: x.ID, Org: sys.Org, After: x})
 }
 
 // Declare records an attestation about an organization or system of the principal's subtree.
@@ -172,20 +129,20 @@ func (s *Assurance) Declare(ctx context.Context, a control.Attestation, files []
 	}
 	org := a.Org
 	if a.System != "" {
-		if err := s.useSystem(ctx, p, ControlsWrite, a.System); err != nil {
+		if err := s.inv.mayUseSystem(ctx, p, ControlsWrite, a.System); err != nil {
 			return a, err
 		}
 		if sys, err := s.inv.inv.System(ctx, a.System); err == nil {
 			org = sys.Org
 		}
-	} else if err := s.useOrg(ctx, p, ControlsWrite, "org", a.Org); err != nil {
+	} else if err := s.inv.mayUse(ctx, p, ControlsWrite, "org", a.Org); err != nil {
 		return a, err
 	}
 	a, err = s.svc.Declare(ctx, a, files)
 	if err != nil {
 		return a, err
 	}
-	return a, s.record(ctx, audit.Record{Action: "attestation.declare", ObjectType: "attestation", ObjectID: a.ID, Org: org, After: a})
+	return a, s.inv.record(ctx, audit.Record{Action: "attestation.declare", ObjectType: "attestation", ObjectID: a.ID, Org: org, After: a})
 }
 
 // attestationOrg returns the organization an attestation is about.
@@ -217,7 +174,7 @@ func (s *Assurance) Review(ctx context.Context, id string, r control.Review) (co
 	if err != nil {
 		return a, err
 	}
-	return a, s.record(ctx, audit.Record{Action: "attestation.review", ObjectType: "attestation", ObjectID: id, Org: org, After: a.Review})
+	return a, s.inv.record(ctx, audit.Record{Action: "attestation.review", ObjectType: "attestation", ObjectID: id, Org: org, After: a.Review})
 }
 
 // Attestations lists the attestations of an organization or system of the principal's
@@ -229,7 +186,7 @@ func (s *Assurance) Attestations(ctx context.Context, org, system string) ([]con
 	}
 	switch {
 	case system != "":
-		if _, err := s.system(ctx, p, system); err != nil {
+		if _, err := s.inv.system(ctx, p, system); err != nil {
 			return nil, err
 		}
 	case org != "":
@@ -265,11 +222,11 @@ func (s *Assurance) ReportIncident(ctx context.Context, i index.Incident) (index
 	if err != nil {
 		return i, err
 	}
-	if err := s.useOrg(ctx, p, ControlsWrite, "org", i.Org); err != nil {
+	if err := s.inv.mayUse(ctx, p, ControlsWrite, "org", i.Org); err != nil {
 		return i, err
 	}
 	if i.System != "" {
-		if err := s.useSystem(ctx, p, ControlsWrite, i.System); err != nil {
+		if err := s.inv.mayUseSystem(ctx, p, ControlsWrite, i.System); err != nil {
 			return i, err
 		}
 	}
@@ -277,7 +234,7 @@ func (s *Assurance) ReportIncident(ctx context.Context, i index.Incident) (index
 	if err != nil {
 		return i, err
 	}
-	return i, s.record(ctx, audit.Record{Action: "incident.report", ObjectType: "incident", ObjectID: i.ID, Org: i.Org, After: i})
+	return i, s.inv.record(ctx, audit.Record{Action: "incident.report", ObjectType: "incident", ObjectID: i.ID, Org: i.Org, After: i})
 }
 
 // Incidents lists the incidents of the principal's subtree (of org's, when given).

@@ -52,31 +52,45 @@ func (s *Inventory) hide(ctx context.Context, p Principal, org string, notFound 
 	return nil
 }
 
-// mayUse returns an error of kind Forbidden about field when org, named in a request body,
-// is outside p's scope, whether or not it exists.
-func (s *Inventory) mayUse(ctx context.Context, p Principal, field, org string) error {
-	return forbiddenField(s.pol.Can(ctx, p, InventoryWrite, org), field)
+// mayUse returns an error of kind Forbidden about field when p may not take action a on org,
+// named in a request body: when org is outside p's scope, whether or not it exists.
+func (s *Inventory) mayUse(ctx context.Context, p Principal, a Action, field, org string) error {
+	return forbiddenField(s.pol.Can(ctx, p, a, org), field)
 }
 
 // mayUseSystem is mayUse for a system named in a request body. A system that does not exist
 // is left for the service to report to a principal of the whole tree, and is outside the
 // scope of every other.
-func (s *Inventory) mayUseSystem(ctx context.Context, p Principal, id string) error {
+func (s *Inventory) mayUseSystem(ctx context.Context, p Principal, a Action, id string) error {
 	sys, err := s.inv.System(ctx, id)
 	switch {
 	case errs.Is(err, errs.NotFound) && p.Scope == "":
 		return nil
 	case errs.Is(err, errs.NotFound):
-		return &errs.Error{Kind: errs.Forbidden, Field: "system", Msg: fmt.Sprintf("system %q is not within your scope (%s)", id, p.ScopeName())}
+		// Outside the scope, as below: whether it exists is not for p to learn.
 	case err != nil:
 		return err
+	default:
+		if err := s.mayUse(ctx, p, a, "system", sys.Org); !errs.Is(err, errs.Forbidden) {
+			return err
+		}
 	}
-	if err := s.mayUse(ctx, p, "system", sys.Org); errs.Is(err, errs.Forbidden) {
-		return &errs.Error{Kind: errs.Forbidden, Field: "system", Msg: fmt.Sprintf("system %q is not within your scope (%s)", id, p.ScopeName())}
-	} else if err != nil {
-		return err
+	return &errs.Error{Kind: errs.Forbidden, Field: "system", Msg: fmt.Sprintf("system %q is not within your scope (%s)", id, p.ScopeName())}
+}
+
+// narrowed is the shape of every scoped listing: the principal of ctx needs action a, and
+// the subtree asked for (under; "" for the whole tree) is narrowed to the principal's before
+// list runs with it. A subtree outside the principal's lists nothing.
+func narrowed[T any](ctx context.Context, s *Inventory, a Action, under string, list func(under string) ([]T, int, error)) ([]T, int, error) {
+	p, err := s.may(ctx, a)
+	if err != nil {
+		return nil, 0, err
 	}
-	return nil
+	under, ok, err := s.pol.narrow(ctx, p, under)
+	if err != nil || !ok {
+		return nil, 0, err
+	}
+	return list(under)
 }
 
 // record appends a change to the audit log. The change is made already: if the log refuses
@@ -93,12 +107,8 @@ func orgNotFound(code string) error    { return errs.E(errs.NotFound, "organizat
 func systemNotFound(id string) error   { return errs.E(errs.NotFound, "system %q not found", id) }
 func resourceNotFound(id string) error { return errs.E(errs.NotFound, "resource %q not found", id) }
 
-// Org returns one organization of the principal's subtree.
-func (s *Inventory) Org(ctx context.Context, code string) (inventory.Organization, error) {
-	p, err := s.may(ctx, InventoryRead)
-	if err != nil {
-		return inventory.Organization{}, err
-	}
+// org returns an organization of p's subtree.
+func (s *Inventory) org(ctx context.Context, p Principal, code string) (inventory.Organization, error) {
 	o, err := s.inv.Org(ctx, code)
 	if err != nil {
 		return inventory.Organization{}, err
@@ -109,18 +119,33 @@ func (s *Inventory) Org(ctx context.Context, code string) (inventory.Organizatio
 	return o, nil
 }
 
-// Orgs lists the organizations of the principal's subtree that f selects.
-func (s *Inventory) Orgs(ctx context.Context, f inventory.OrgFilter) ([]inventory.Organization, int, error) {
+// system returns a system of p's subtree.
+func (s *Inventory) system(ctx context.Context, p Principal, id string) (inventory.System, error) {
+	sys, err := s.inv.System(ctx, id)
+	if err != nil {
+		return inventory.System{}, err
+	}
+	if err := s.hide(ctx, p, sys.Org, systemNotFound(id)); err != nil {
+		return inventory.System{}, err
+	}
+	return sys, nil
+}
+
+// Org returns one organization of the principal's subtree.
+func (s *Inventory) Org(ctx context.Context, code string) (inventory.Organization, error) {
 	p, err := s.may(ctx, InventoryRead)
 	if err != nil {
-		return nil, 0, err
+		return inventory.Organization{}, err
 	}
-	under, ok, err := s.pol.narrow(ctx, p, f.Under)
-	if err != nil || !ok {
-		return nil, 0, err
-	}
-	f.Under = under
-	return s.inv.Orgs(ctx, f)
+	return s.org(ctx, p, code)
+}
+
+// Orgs lists the organizations of the principal's subtree that f selects.
+func (s *Inventory) Orgs(ctx context.Context, f inventory.OrgFilter) ([]inventory.Organization, int, error) {
+	return narrowed(ctx, s, InventoryRead, f.Under, func(under string) ([]inventory.Organization, int, error) {
+		f.Under = under
+		return s.inv.Orgs(ctx, f)
+	})
 }
 
 // CreateOrg creates an organization under a parent in the principal's subtree. Only a
@@ -131,7 +156,7 @@ func (s *Inventory) CreateOrg(ctx context.Context, o inventory.Organization) (in
 		return inventory.Organization{}, err
 	}
 	o.Parent = strings.TrimSpace(o.Parent)
-	if err := s.mayUse(ctx, p, "parent", o.Parent); err != nil {
+	if err := s.mayUse(ctx, p, InventoryWrite, "parent", o.Parent); err != nil {
 		return inventory.Organization{}, err
 	}
 	created, err := s.inv.CreateOrg(ctx, o)
@@ -151,11 +176,8 @@ func (s *Inventory) UpdateOrg(ctx context.Context, o inventory.Organization) (in
 		return inventory.Organization{}, err
 	}
 	o.Code, o.Parent = strings.TrimSpace(o.Code), strings.TrimSpace(o.Parent)
-	old, err := s.inv.Org(ctx, o.Code)
+	old, err := s.org(ctx, p, o.Code)
 	if err != nil {
-		return inventory.Organization{}, err
-	}
-	if err := s.hide(ctx, p, old.Code, orgNotFound(o.Code)); err != nil {
 		return inventory.Organization{}, err
 	}
 	if o.Parent != old.Parent {
@@ -163,7 +185,7 @@ func (s *Inventory) UpdateOrg(ctx context.Context, o inventory.Organization) (in
 			return inventory.Organization{}, &errs.Error{Kind: errs.Forbidden, Field: "parent",
 				Msg: fmt.Sprintf("%q is the organization your account is scoped to; an administrator above it may move it", old.Code)}
 		}
-		if err := s.mayUse(ctx, p, "parent", o.Parent); err != nil {
+		if err := s.mayUse(ctx, p, InventoryWrite, "parent", o.Parent); err != nil {
 			return inventory.Organization{}, err
 		}
 	}
@@ -181,11 +203,8 @@ func (s *Inventory) DeleteOrg(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
-	old, err := s.inv.Org(ctx, code)
+	old, err := s.org(ctx, p, code)
 	if err != nil {
-		return err
-	}
-	if err := s.hide(ctx, p, old.Code, orgNotFound(code)); err != nil {
 		return err
 	}
 	if old.Code == p.Scope {
@@ -208,28 +227,15 @@ func (s *Inventory) System(ctx context.Context, id string) (inventory.System, er
 	if err != nil {
 		return inventory.System{}, err
 	}
-	sys, err := s.inv.System(ctx, id)
-	if err != nil {
-		return inventory.System{}, err
-	}
-	if err := s.hide(ctx, p, sys.Org, systemNotFound(id)); err != nil {
-		return inventory.System{}, err
-	}
-	return sys, nil
+	return s.system(ctx, p, id)
 }
 
 // Systems lists the systems of the principal's subtree that f selects.
 func (s *Inventory) Systems(ctx context.Context, f inventory.SystemFilter) ([]inventory.System, int, error) {
-	p, err := s.may(ctx, InventoryRead)
-	if err != nil {
-		return nil, 0, err
-	}
-	under, ok, err := s.pol.narrow(ctx, p, f.Under)
-	if err != nil || !ok {
-		return nil, 0, err
-	}
-	f.Under = under
-	return s.inv.Systems(ctx, f)
+	return narrowed(ctx, s, InventoryRead, f.Under, func(under string) ([]inventory.System, int, error) {
+		f.Under = under
+		return s.inv.Systems(ctx, f)
+	})
 }
 
 // CreateSystem creates a system owned by an organization of the principal's subtree.
@@ -241,7 +247,7 @@ func (s *Inventory) CreateSystem(ctx context.Context, sys inventory.System) (inv
 	if sys.Org = strings.TrimSpace(sys.Org); sys.Org == "" {
 		return inventory.System{}, errs.Field("org", "is required")
 	}
-	if err := s.mayUse(ctx, p, "org", sys.Org); err != nil {
+	if err := s.mayUse(ctx, p, InventoryWrite, "org", sys.Org); err != nil {
 		return inventory.System{}, err
 	}
 	created, err := s.inv.CreateSystem(ctx, sys)
@@ -259,15 +265,12 @@ func (s *Inventory) UpdateSystem(ctx context.Context, sys inventory.System) (inv
 		return inventory.System{}, err
 	}
 	sys.ID, sys.Org = strings.TrimSpace(sys.ID), strings.TrimSpace(sys.Org)
-	old, err := s.inv.System(ctx, sys.ID)
+	old, err := s.system(ctx, p, sys.ID)
 	if err != nil {
 		return inventory.System{}, err
 	}
-	if err := s.hide(ctx, p, old.Org, systemNotFound(sys.ID)); err != nil {
-		return inventory.System{}, err
-	}
 	if sys.Org != old.Org && sys.Org != "" { // an empty one is refused by the service
-		if err := s.mayUse(ctx, p, "org", sys.Org); err != nil {
+		if err := s.mayUse(ctx, p, InventoryWrite, "org", sys.Org); err != nil {
 			return inventory.System{}, err
 		}
 	}
@@ -285,11 +288,8 @@ func (s *Inventory) DeleteSystem(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	old, err := s.inv.System(ctx, id)
+	old, err := s.system(ctx, p, id)
 	if err != nil {
-		return err
-	}
-	if err := s.hide(ctx, p, old.Org, systemNotFound(id)); err != nil {
 		return err
 	}
 	if err := s.inv.DeleteSystem(ctx, id); err != nil {
@@ -327,16 +327,10 @@ func (s *Inventory) Resource(ctx context.Context, id string) (inventory.Resource
 
 // Resources lists the resources of the principal's subtree that f selects.
 func (s *Inventory) Resources(ctx context.Context, f inventory.ResourceFilter) ([]inventory.Resource, int, error) {
-	p, err := s.may(ctx, InventoryRead)
-	if err != nil {
-		return nil, 0, err
-	}
-	under, ok, err := s.pol.narrow(ctx, p, f.Under)
-	if err != nil || !ok {
-		return nil, 0, err
-	}
-	f.Under = under
-	return s.inv.Resources(ctx, f)
+	return narrowed(ctx, s, InventoryRead, f.Under, func(under string) ([]inventory.Resource, int, error) {
+		f.Under = under
+		return s.inv.Resources(ctx, f)
+	})
 }
 
 // CreateResource creates a resource of a system in the principal's subtree.
@@ -348,7 +342,7 @@ func (s *Inventory) CreateResource(ctx context.Context, r inventory.Resource) (i
 	if r.System = strings.TrimSpace(r.System); r.System == "" {
 		return inventory.Resource{}, errs.Field("system", "is required")
 	}
-	if err := s.mayUseSystem(ctx, p, r.System); err != nil {
+	if err := s.mayUseSystem(ctx, p, InventoryWrite, r.System); err != nil {
 		return inventory.Resource{}, err
 	}
 	created, err := s.inv.CreateResource(ctx, r)
@@ -380,7 +374,7 @@ func (s *Inventory) UpdateResource(ctx context.Context, r inventory.Resource) (i
 		return inventory.Resource{}, err
 	}
 	if r.System = strings.TrimSpace(r.System); r.System != old.System && r.System != "" {
-		if err := s.mayUseSystem(ctx, p, r.System); err != nil {
+		if err := s.mayUseSystem(ctx, p, InventoryWrite, r.System); err != nil {
 			return inventory.Resource{}, err
 		}
 	}

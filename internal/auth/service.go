@@ -216,10 +216,11 @@ func (s *Service) Login(ctx context.Context, c Credentials) (NewSession, error) 
 	}
 	id := randomString(32)
 	sess := Session{IDHash: hashHex(id), UserID: u.ID, CSRF: randomString(32), Created: now, LastSeen: now,
-		Expires: now.Add(s.lifetime)}
+		Expires: now.Add(s.lifetime), Method: MethodPassword}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return NewSession{}, err
 	}
+	u.LastLogin, u.LastLoginMethod = now, MethodPassword
 	return NewSession{ID: id, Session: sess, User: u}, nil
 }
 

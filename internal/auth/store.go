@@ -24,7 +24,18 @@ type User struct {
 	TOTPLast         int64
 	Disabled         bool
 	Created, Updated time.Time
+	// LastLogin is when the account last signed in, and LastLoginMethod how (MethodPassword
+	// or MethodOIDC); zero and empty until its first sign-in. Only Store.CreateSession sets
+	// them, in the transaction that opens the session, so a refused sign-in never does.
+	LastLogin       time.Time
+	LastLoginMethod string
 }
+
+// How a session was opened, and so how an account last signed in.
+const (
+	MethodPassword = "password" // the sign-in form or POST /api/v1/session, with the code if enrolled
+	MethodOIDC     = "oidc"     // through the provider, with the local code after it if it was asked for
+)
 
 // LogValue keeps the password hash and the second factor out of logs.
 func (u User) LogValue() slog.Value {
@@ -40,6 +51,7 @@ type Session struct {
 	Created  time.Time
 	LastSeen time.Time
 	Expires  time.Time // absolute: the session ends then however active it is
+	Method   string    // how it was opened: MethodPassword or MethodOIDC
 }
 
 // LogValue keeps the CSRF token out of logs.
@@ -94,10 +106,14 @@ type Store interface {
 	UserByLogin(ctx context.Context, login string) (User, error)
 	Users(ctx context.Context, f UserFilter) ([]User, int, error)
 	CreateUser(ctx context.Context, u User, e audit.Entry) error
-	// UpdateUser replaces every field of the user u.ID except Login and Created. A nil e
-	// records nothing: for the bookkeeping of a sign-in (the TOTP step, a stronger hash).
+	// UpdateUser replaces every field of the user u.ID except Login, Created and the last
+	// sign-in. A nil e records nothing: for the bookkeeping of a sign-in (the TOTP step, a
+	// stronger hash).
 	UpdateUser(ctx context.Context, u User, e *audit.Entry) error
 
+	// CreateSession stores s and, in the same transaction, records it as its user's last
+	// sign-in: LastLogin s.Created, LastLoginMethod s.Method. A session is only ever created
+	// by a sign-in that succeeded.
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, idHash string) (Session, error)
 	TouchSession(ctx context.Context, idHash string, seen time.Time) error

@@ -230,8 +230,9 @@ func (s *Service) UserByLogin(ctx context.Context, login string) (User, error) {
 }
 
 // UpdateUser changes an account of the principal's subtree. Making it an administrator
-// enrols a second factor if it has none, and returns the URI to show once. Nobody disables
-// their own account.
+// enrols a second factor if it has none, and returns the URI to show once. Disabling (the
+// users page's "lock") ends every session of the account, recorded in the audit entry as
+// sessions_ended; it revokes nothing else. Nobody disables their own account.
 func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (User, string, error) {
 	p, err := s.manager(ctx)
 	if err != nil {
@@ -259,15 +260,24 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (Use
 			return User{}, "", err
 		}
 	}
+	after := userRecord(u)
+	locking := u.Disabled && !old.Disabled
+	if locking {
+		// Locking ends the account's sessions, and says so; its API tokens and links to a
+		// provider are kept (refused while it is locked, working again once unlocked).
+		after["sessions_ended"] = true
+	}
 	e, err := s.log.Entry(ctx, audit.Record{Action: "user.update", ObjectType: "user", ObjectID: u.ID, Org: auditOrg(old, u),
-		Before: userRecord(old), After: userRecord(u)})
+		Before: userRecord(old), After: after})
 	if err != nil {
 		return User{}, "", err
 	}
 	if err := s.store.UpdateUser(ctx, u, &e); err != nil {
 		return User{}, "", err
 	}
-	if u.Disabled && !old.Disabled {
+	// The sessions are refused from the moment the account is disabled (SessionPrincipal
+	// reads the account on every request); deleting them is so that none lingers.
+	if locking {
 		if err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
 			return User{}, "", err
 		}

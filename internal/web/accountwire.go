@@ -34,13 +34,20 @@ type userJSON struct {
 	Disabled bool      `json:"disabled"`
 	Created  time.Time `json:"created,omitzero"`
 	Updated  time.Time `json:"updated,omitzero"`
+	// LastLogin and LastLoginMethod are the account's last sign-in; absent before the first.
+	LastLogin       time.Time `json:"last_login,omitzero"`
+	LastLoginMethod string    `json:"last_login_method,omitempty"`
 	// TOTPURI sets up the second factor just enrolled; it is shown this once.
 	TOTPURI string `json:"totp_uri,omitempty"`
 }
 
 func userToJSON(u auth.User) userJSON {
-	return userJSON{ID: u.ID, Login: u.Login, Name: u.Name, Role: string(u.Role), Org: u.Org, MFA: u.TOTPSecret != "",
+	j := userJSON{ID: u.ID, Login: u.Login, Name: u.Name, Role: string(u.Role), Org: u.Org, MFA: u.TOTPSecret != "",
 		Disabled: u.Disabled, Created: u.Created.UTC(), Updated: u.Updated.UTC()}
+	if !u.LastLogin.IsZero() {
+		j.LastLogin, j.LastLoginMethod = u.LastLogin.UTC(), u.LastLoginMethod
+	}
+	return j
 }
 
 // userInputJSON creates (with login and password) or updates an account. The read-only
@@ -56,6 +63,9 @@ type userInputJSON struct {
 	Disabled bool      `json:"disabled"`
 	Created  time.Time `json:"created,omitzero"`
 	Updated  time.Time `json:"updated,omitzero"`
+	// Read-only, ignored.
+	LastLogin       time.Time `json:"last_login,omitzero"`
+	LastLoginMethod string    `json:"last_login_method,omitempty"`
 }
 
 type meJSON struct {

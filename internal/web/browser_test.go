@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -150,10 +151,82 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", shotPath)
 
+	checkWidths(t, cdp, s, eval, waitFor, dir)
+
 	eval(`document.querySelector('#sign-out').click(); true`)
 	waitFor("signed out", "location.pathname === '/login'")
 	eval(`location.href = '/systems/hn-portal'; true`)
 	waitFor("a page after signing out", "location.pathname === '/login'")
+
+	// The sign-in page fits a phone too.
+	cdp.call(t, s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 375, "height": 667, "deviceScaleFactor": 1, "mobile": true}, nil)
+	eval(`window.khienOld = true; location.reload(); true`)
+	waitFor("the sign-in page on a phone", "!window.khienOld && !!document.querySelector('#login')")
+	if got := eval(`document.documentElement.scrollWidth + ' ' + window.innerWidth`); got != "375 375" {
+		t.Errorf("on a phone the sign-in page is %s px wide (document, window)", got)
+	}
+}
+
+// browserPages are the main pages, each with an element only it has.
+var browserPages = []struct{ name, path, ready string }{
+	{"tree", "/", "#org-tree"},
+	{"org", "/orgs/HN", "#org-name"},
+	{"system", "/systems/hn-portal", "#system-name"},
+	{"findings", "/findings", "#total"},
+	{"audit", "/audit", "#audit-filter"},
+	{"users", "/users", "#user-add"},
+	{"tokens", "/tokens", "#token-add"},
+}
+
+// checkWidths loads every main page at a phone's width (375×667) and a laptop's (1366×768):
+// the document must not be wider than the window (wide tables scroll in their own box), and
+// on the phone the navigation folds behind its menu button. A screenshot of each is saved in
+// dir.
+func checkWidths(t *testing.T, cdp *cdpConn, s string, eval func(string) string, waitFor func(what, js string), dir string) {
+	t.Helper()
+	for _, vp := range []struct {
+		name          string
+		width, height int
+		mobile        bool
+	}{{"phone", 375, 667, true}, {"laptop", 1366, 768, false}} {
+		cdp.call(t, s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": vp.width, "height": vp.height,
+			"deviceScaleFactor": 1, "mobile": vp.mobile}, nil)
+		for _, pg := range browserPages {
+			eval(`window.khienOld = true; location.href = '` + pg.path + `'; true`)
+			waitFor(vp.name+" "+pg.name, `!window.khienOld && !!document.querySelector('`+pg.ready+`')`)
+			var scroll, inner int
+			if _, err := fmt.Sscan(eval(`document.documentElement.scrollWidth + ' ' + window.innerWidth`), &scroll, &inner); err != nil {
+				t.Fatal(err)
+			}
+			if inner != vp.width || scroll > inner {
+				t.Errorf("%s %s: the document is %d px wide in a window of %d (want %d)", vp.name, pg.path, scroll, inner, vp.width)
+			}
+			var shot struct{ Data string }
+			cdp.call(t, s, "Page.captureScreenshot", map[string]any{"format": "png"}, &shot)
+			png, err := base64.StdEncoding.DecodeString(shot.Data)
+			if err != nil || len(png) < 1000 {
+				t.Fatalf("screenshot of %s: %d bytes, %v", pg.path, len(png), err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, vp.name+"-"+pg.name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nav := `getComputedStyle(document.querySelector('header.top nav')).display`
+		eval(`window.khienOld = true; location.href = '/'; true`)
+		waitFor(vp.name+" navigation", `!window.khienOld && !!document.querySelector('#org-tree')`)
+		if vp.mobile {
+			if got := eval(nav); got != "none" {
+				t.Errorf("on a phone the navigation shows before the menu is opened (display %s)", got)
+			}
+			eval(`document.querySelector('.nav-button').click(); true`)
+			if got := eval(nav); got != "flex" {
+				t.Errorf("on a phone the menu button does not open the navigation (display %s)", got)
+			}
+		} else if got := eval(nav); got != "flex" {
+			t.Errorf("on a laptop the navigation is folded (display %s)", got)
+		}
+	}
+	t.Logf("screenshots of every page at both widths: %s", dir)
 }
 
 // cdpConn is a DevTools protocol connection over a minimal RFC 6455 client: text frames,
@@ -187,6 +260,24 @@ func dialCDP(t *testing.T, wsURL string) *cdpConn {
 // call sends one command and waits for its answer, skipping events.
 func (c *cdpConn) call(t *testing.T, session, method string, params any, out any) {
 	t.Helper()
+	// An evaluation that meets a navigation committing (a form posted a moment ago, a reload)
+	// is refused by the browser; it is asked again in the new document, a few times at most.
+	for attempt := 0; ; attempt++ {
+		msg, err := c.try(t, session, method, params, out)
+		if err == nil {
+			return
+		}
+		if msg == "" || !strings.Contains(msg, "navigated or closed") || attempt == 4 {
+			t.Fatalf("%s: %v", method, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// try sends one command and waits for its answer; a refusal by the browser comes back as its
+// message and an error, anything else that goes wrong as an error alone.
+func (c *cdpConn) try(t *testing.T, session, method string, params any, out any) (string, error) {
+	t.Helper()
 	c.seq++
 	msg := map[string]any{"id": c.seq, "method": method, "params": params}
 	if session != "" {
@@ -195,12 +286,12 @@ func (c *cdpConn) call(t *testing.T, session, method string, params any, out any
 	b, _ := json.Marshal(msg)
 	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if err := c.write(b); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		data, err := c.read()
 		if err != nil {
-			t.Fatalf("%s: %v", method, err)
+			return "", err
 		}
 		var resp struct {
 			ID     int             `json:"id"`
@@ -213,14 +304,14 @@ func (c *cdpConn) call(t *testing.T, session, method string, params any, out any
 			continue
 		}
 		if resp.Error != nil {
-			t.Fatalf("%s: %s", method, resp.Error.Message)
+			return resp.Error.Message, errors.New(resp.Error.Message)
 		}
 		if out != nil {
 			if err := json.Unmarshal(resp.Result, out); err != nil {
-				t.Fatalf("%s: %v", method, err)
+				return "", err
 			}
 		}
-		return
+		return "", nil
 	}
 }
 

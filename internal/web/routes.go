@@ -93,6 +93,7 @@ func addPages(mux handlerTable, d Deps) {
 	mux.Handle("POST /login", p.handleLoginForm())
 	mux.Handle("POST /logout", p.handleLogoutForm())
 	mux.Handle("POST /lang", p.handleLang())
+	p.addOIDCPages(mux) // GET /login/oidc, its callback and POST /login/oidc/totp, when configured
 
 	mux.Handle("GET /{$}", p.handleTree())
 	mux.Handle("GET /orgs/{code}", p.handleOrg())
@@ -102,6 +103,21 @@ func addPages(mux handlerTable, d Deps) {
 	mux.Handle("GET /findings.csv", p.handleFindingsCSV())
 	mux.Handle("GET /findings/{fingerprint}", p.handleFinding())
 	mux.Handle("POST /findings/{fingerprint}/accept", p.handleAccept())
+	mux.Handle("GET /resources/{id}/verify", p.handleVerifyPage())
+	mux.Handle("POST /resources/{id}/verify", p.handleVerifyForm())
+	mux.Handle("POST /resources/{id}/challenge", p.handleChallengeForm())
+
+	mux.Handle("GET /audit", p.handleAudit())
+	mux.Handle("GET /users", p.handleUsers())
+	mux.Handle("POST /users", p.handleUserCreate())
+	mux.Handle("POST /users/{id}", p.handleUserUpdate())
+	mux.Handle("POST /users/{id}/mfa", p.handleUserMFA())
+	mux.Handle("POST /users/{id}/password", p.handleUserPassword())
+	mux.Handle("POST /users/{id}/lock", p.handleUserLock(true))
+	mux.Handle("POST /users/{id}/unlock", p.handleUserLock(false))
+	mux.Handle("GET /tokens", p.handleTokens())
+	mux.Handle("POST /tokens", p.handleTokenCreate())
+	mux.Handle("POST /tokens/{id}/revoke", p.handleTokenRevoke())
 }
 
 // publicPages answer without a principal: signing in needs none, nor the stylesheet of the
@@ -111,6 +127,10 @@ var publicPages = map[string]bool{
 	"GET /login":         true,
 	"POST /login":        true,
 	"POST /lang":         true,
+	// Sign-in through an OpenID Connect provider (oidc.go), registered when one is configured.
+	"GET /login/oidc":          true,
+	"GET /login/oidc/callback": true,
+	"POST /login/oidc/totp":    true,
 }
 
 // isPage reports whether a route pattern is a page rather than the API or an endpoint of

@@ -484,3 +484,26 @@ func TestEveryRouteNeedsCredentials(t *testing.T) {
 		}
 	}
 }
+
+// adminPageCases are the attempts of a principal of HN on DN through the administration
+// pages; TestPageScopeIsolation runs them with the other pages' cases.
+func (tp *twoProvinces) adminPageCases() []pageCase {
+	dnUser := tp.users["dn-officer"].ID
+	return []pageCase{
+		{"GET /audit", "GET", "/audit", "", listed},
+		{"GET /audit", "GET", "/audit?kind=system&action=system.update&actor=dn-admin&from=2026-01-01&to=2026-12-31", "", listed},
+		{"GET /audit", "GET", "/audit?page=2", "", listed},
+		{"GET /users", "GET", "/users", "", listed},
+		{"GET /users", "GET", "/users?page=2", "", listed},
+		{"POST /users", "POST", "/users", "login=spy&role=auditor&org=DN", forbidden},
+		{"POST /users", "POST", "/users", "login=spy2&role=security_officer&org=DN.STTTT", forbidden},
+		{"POST /users/{id}", "POST", "/users/" + dnUser, "role=auditor&org=HN", refused},
+		{"POST /users/{id}/mfa", "POST", "/users/" + dnUser + "/mfa", "", refused},
+		{"POST /users/{id}/password", "POST", "/users/" + dnUser + "/password", "", refused},
+		{"POST /users/{id}/lock", "POST", "/users/" + dnUser + "/lock", "", refused},
+		{"POST /users/{id}/unlock", "POST", "/users/" + dnUser + "/unlock", "", refused},
+		{"GET /tokens", "GET", "/tokens", "", listed},
+		{"POST /tokens", "POST", "/tokens", "name=spy&org=DN&action=inventory:read", forbidden},
+		{"POST /tokens/{id}/revoke", "POST", "/tokens/" + tp.dnToken + "/revoke", "", refused},
+	}
+}

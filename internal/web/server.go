@@ -46,6 +46,9 @@ type Deps struct {
 	Now func() time.Time
 	// Version is the build's version, exported as khien_build_info{version}.
 	Version string
+	// OIDC is the OpenID Connect provider users may also sign in with; nil offers only the
+	// local sign-in form.
+	OIDC *auth.OIDC
 }
 
 // NewServer returns the handler for every route Khiên serves, wrapped in its middleware.

@@ -14,6 +14,7 @@ import (
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/control"
 	"github.com/khien-vn/khien/internal/errs"
+	"github.com/khien-vn/khien/internal/inventory"
 )
 
 // The pages: server-rendered html/template, plain HTML forms, one stylesheet and no script,
@@ -38,13 +39,16 @@ type pages struct {
 	catalog  *check.Catalog
 	controls []control.Control
 	tmpl     map[string]*template.Template
+	oidc     *auth.OIDC       // nil: no sign-in through a provider
+	prover   inventory.Prover // nil: ownership cannot be verified on this server
 }
 
 // pageNames are the page templates; each is rendered inside templates/layout.html.
-var pageNames = []string{"login", "tree", "org", "system", "findings", "finding", "error"}
+var pageNames = []string{"login", "tree", "org", "system", "findings", "finding", "error", "audit", "users", "tokens", "verify"}
 
 func newPages(d Deps) *pages {
-	p := &pages{log: d.Log, auth: d.Auth, now: d.Now, ix: scopedAssurance(d), tmpl: map[string]*template.Template{}}
+	p := &pages{log: d.Log, auth: d.Auth, now: d.Now, ix: scopedAssurance(d), tmpl: map[string]*template.Template{},
+		oidc: d.OIDC, prover: d.Prover}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -76,6 +80,8 @@ type view struct {
 	Flash  string // a catalog key
 	Error  string // a catalog key
 	Data   any
+
+	Can actionSet // what the principal may do, for the links the navigation shows
 }
 
 // T is the catalog text of key.
@@ -119,7 +125,7 @@ var vietnamTime = time.FixedZone("ICT", 7*60*60)
 func newView(r *http.Request, title string, data any) view {
 	v := view{Lang: langOf(r), Path: r.URL.RequestURI(), Title: title, Data: data}
 	if pr, ok := auth.PrincipalFrom(r.Context()); ok && pr.Kind == auth.KindSession {
-		v.Signed, v.CSRF, v.Login = true, pr.CSRF, pr.Login
+		v.Signed, v.CSRF, v.Login, v.Can = true, pr.CSRF, pr.Login, newActionSet(pr.Actions)
 	}
 	if k := "flash." + r.URL.Query().Get("done"); flashKeys[k] != "" {
 		v.Flash = flashKeys[k]
@@ -133,10 +139,13 @@ func newView(r *http.Request, title string, data any) view {
 // flashKeys are the messages a redirect may ask a page to show, by name: a query parameter
 // never carries text of its own onto a page.
 var flashKeys = map[string]string{
-	"flash.scanned":  "system.scanned",
-	"flash.accepted": "system.accepted",
-	"error.scan":     "system.scanfail",
-	"error.accept":   "accept.invalid",
+	"flash.scanned":    "system.scanned",
+	"flash.accepted":   "system.accepted",
+	"error.scan":       "system.scanfail",
+	"error.accept":     "accept.invalid",
+	"flash.verified":   "verify.done",
+	"error.verify":     "verify.failed",
+	"error.verifynone": "verify.none",
 }
 
 // render writes page name with status.
@@ -220,7 +229,7 @@ func (p *pages) handleLoginPage() http.Handler {
 			seeOther(w, r, "/")
 			return
 		}
-		p.render(w, r, http.StatusOK, "login", newView(r, "login.title", nil))
+		p.render(w, r, http.StatusOK, "login", newView(r, "login.title", p.loginData()))
 	})
 }
 
@@ -237,7 +246,7 @@ func (p *pages) handleLoginForm() http.Handler {
 		}
 		ns, err := p.auth.Login(r.Context(), c)
 		if err != nil {
-			v := newView(r, "login.title", nil)
+			v := newView(r, "login.title", p.loginData())
 			status := http.StatusUnauthorized
 			switch le := lockedError(w, err, p.now()); {
 			case le != nil:

@@ -231,6 +231,9 @@ type systemData struct {
 	Tomorrow  string // the earliest expiry the accept form offers
 	Default   string // its default: 90 days
 	Latest    string // the latest: a year
+	// Verify links each resource not yet verified to its ownership page (ui_verify.go),
+	// escaped for a path: a resource identifier holds slashes.
+	Verify map[string]string
 }
 
 func (p *pages) row(f finding.Finding, now time.Time) findingRow {
@@ -272,9 +275,13 @@ func (p *pages) handleSystem() http.Handler {
 		d := systemData{System: sys, Assessed: f.assessed, Gate: f.gateStatus(sys, p.controls, now),
 			Tomorrow: now.Add(24 * time.Hour).Format(time.DateOnly), Default: now.Add(90 * 24 * time.Hour).Format(time.DateOnly),
 			Latest: now.Add(365 * 24 * time.Hour).Format(time.DateOnly)}
+		d.Verify = map[string]string{}
 		for _, res := range f.resources {
 			if res.System == sys.ID {
 				d.Resources = append(d.Resources, res)
+				if res.Scope != inventory.ScopeVerified {
+					d.Verify[res.ID] = verifyPath(res.ID)
+				}
 			}
 		}
 		if p.ix != nil {

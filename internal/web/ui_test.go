@@ -53,7 +53,7 @@ func TestPagesInOneLanguage(t *testing.T) {
 	tp := newTwoProvinces(t)
 	hdr := tp.signIn(t, "hn-officer")
 	fp := tp.hnFP(t)
-	paths := []string{"/", "/orgs/HN", "/orgs/HN.STTTT", "/systems/hn-portal", "/systems/hn-mail", "/findings", "/findings?severity=high&family=tls&status=open&age=0", "/findings/" + fp, "/orgs/XX"}
+	paths := []string{"/", "/orgs/HN", "/orgs/HN.STTTT", "/systems/hn-portal", "/systems/hn-mail", "/findings", "/findings?severity=high&family=tls&status=open&age=0", "/findings/" + fp, "/resources/dns:x.vn/verify", "/orgs/XX"}
 	for _, l := range []lang{langVI, langEN} {
 		h := hdr.Clone()
 		h.Set("Cookie", h.Get("Cookie")+"; lang="+string(l))
@@ -121,8 +121,12 @@ func TestPageScopeIsolation(t *testing.T) {
 		{"GET /findings.csv", "GET", "/findings.csv", "", listed},
 		{"GET /findings/{fingerprint}", "GET", "/findings/" + fp, "", refused},
 		{"POST /findings/{fingerprint}/accept", "POST", "/findings/" + fp + "/accept", "reason=spy&expires=2026-05-01&back=/", refused},
+		{"GET /resources/{id}/verify", "GET", "/resources/dns:y.vn/verify", "", refused},
+		{"POST /resources/{id}/verify", "POST", "/resources/dns:y.vn/verify", "", refused},
+		{"POST /resources/{id}/challenge", "POST", "/resources/dns:y.vn/challenge", "", refused},
 		{"POST /logout", "POST", "/logout", "", []int{303}},
 	}
+	cases = append(tp.adminPageCases(), cases...) // the administration pages (ui_admin_test.go); logout stays last
 	var routes patternRecorder
 	addPages(&routes, Deps{})
 	covered := map[string]bool{}

@@ -131,9 +131,13 @@ type challengeJSON struct {
 	Token    string `json:"token"`
 	DNSName  string `json:"dns_name,omitempty"`  // absent for an ip: resource
 	DNSValue string `json:"dns_value,omitempty"` // absent for an ip: resource
-	HTTPURL  string `json:"http_url"`
+	HTTPURL  string `json:"http_url,omitempty"`  // absent for a db: resource
+	Database string `json:"database,omitempty"`  // db: resources only
+	DBValue  string `json:"db_value,omitempty"`
+	DBSQL    string `json:"db_sql,omitempty"`
 }
 
 func challengeToJSON(c inventory.Challenge) challengeJSON {
-	return challengeJSON{Resource: c.Resource, Token: c.Token, DNSName: c.DNSName, DNSValue: c.DNSValue, HTTPURL: c.HTTPURL}
+	return challengeJSON{Resource: c.Resource, Token: c.Token, DNSName: c.DNSName, DNSValue: c.DNSValue, HTTPURL: c.HTTPURL,
+		Database: c.Database, DBValue: c.DBValue, DBSQL: c.DBSQL}
 }

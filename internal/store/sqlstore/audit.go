@@ -80,6 +80,15 @@ func (s *Store) AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Entry
 	if f.Actor != "" {
 		w.add("actor = ?", f.Actor)
 	}
+	if f.Action != "" {
+		w.add("action = ?", f.Action)
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= ?", s.time(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("at < ?", s.time(f.Until))
+	}
 	return list(ctx, s, "list audit entries", "audit_log", auditColumns, "seq DESC", w, bounded(f.Page), scanAudit)
 }
 

@@ -18,18 +18,22 @@ import (
 // accounts and tokens append their audit entry in their own transaction.
 
 const (
-	userColumns = `id, login, name, role, org, password_hash, totp_secret, totp_last, disabled, created, updated`
+	// userColumns are read; userWritten are written by CreateUser. The last sign-in is
+	// written only with a session (qSignedIn).
+	userWritten = `id, login, name, role, org, password_hash, totp_secret, totp_last, disabled, created, updated`
+	userColumns = userWritten + `, last_login, last_login_method`
 
 	qUser        = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
 	qUserByLogin = `SELECT ` + userColumns + ` FROM users WHERE login = ?`
-	qInsertUser  = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertUser  = `INSERT INTO users (` + userWritten + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSignedIn    = `UPDATE users SET last_login = ?, last_login_method = ? WHERE id = ?`
 	qUpdateUser  = `UPDATE users SET name = ?, role = ?, org = ?, password_hash = ?, totp_secret = ?,
 		totp_last = ?, disabled = ?, updated = ? WHERE id = ?`
 	qUserExists = `SELECT 1 FROM users WHERE id = ? OR login = ?`
 
-	sessionColumns  = `id_hash, user_id, csrf, created, last_seen, expires`
+	sessionColumns  = `id_hash, user_id, csrf, created, last_seen, expires, method`
 	qSession        = `SELECT ` + sessionColumns + ` FROM sessions WHERE id_hash = ?`
-	qInsertSession  = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
+	qInsertSession  = `INSERT INTO sessions (` + sessionColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qTouchSession   = `UPDATE sessions SET last_seen = ? WHERE id_hash = ?`
 	qDeleteSession  = `DELETE FROM sessions WHERE id_hash = ?`
 	qDeleteSessions = `DELETE FROM sessions WHERE user_id = ?`
@@ -57,7 +61,7 @@ func scanUser(row scanner) (auth.User, error) {
 		org sql.NullString
 	)
 	err := row.Scan(&u.ID, &u.Login, &u.Name, &u.Role, &org, &u.PasswordHash, &u.TOTPSecret, &u.TOTPLast,
-		&u.Disabled, timeCol{&u.Created}, timeCol{&u.Updated})
+		&u.Disabled, timeCol{&u.Created}, timeCol{&u.Updated}, timeCol{&u.LastLogin}, &u.LastLoginMethod)
 	u.Org = org.String
 	return u, err
 }
@@ -148,24 +152,29 @@ func (s *Store) UpdateUser(ctx context.Context, u auth.User, e *audit.Entry) err
 
 func scanSession(row scanner) (auth.Session, error) {
 	var ss auth.Session
-	err := row.Scan(&ss.IDHash, &ss.UserID, &ss.CSRF, timeCol{&ss.Created}, timeCol{&ss.LastSeen}, timeCol{&ss.Expires})
+	err := row.Scan(&ss.IDHash, &ss.UserID, &ss.CSRF, timeCol{&ss.Created}, timeCol{&ss.LastSeen}, timeCol{&ss.Expires}, &ss.Method)
 	return ss, err
 }
 
 var errNoSession = errs.E(errs.NotFound, "session not found")
 
-// CreateSession inserts ss.
+// CreateSession inserts ss and records it as its user's last sign-in, in one transaction:
+// the session and the last sign-in are there together or not at all.
 func (s *Store) CreateSession(ctx context.Context, ss auth.Session) error {
 	return s.write(ctx, "create session", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(qInsertSession), ss.IDHash, ss.UserID, ss.CSRF,
-			s.time(ss.Created), s.time(ss.LastSeen), s.time(ss.Expires))
+			s.time(ss.Created), s.time(ss.LastSeen), s.time(ss.Expires), ss.Method)
 		switch s.d.Constraint(err) {
 		case Unique:
 			return errs.E(errs.Conflict, "session exists already")
 		case ForeignKey:
 			return userNotFound(fmt.Sprintf("%q", ss.UserID))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(qSignedIn), s.time(ss.Created), ss.Method, ss.UserID)
+		return notFoundIfNone(res, err, userNotFound(fmt.Sprintf("%q", ss.UserID)))
 	})
 }
 
@@ -352,4 +361,105 @@ func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 		_, err := tx.ExecContext(ctx, s.q(qClearThrottle), key)
 		return err
 	})
+}
+
+// The links of OpenID Connect identities to accounts, and the sign-ins through a provider
+// under way, of auth.OIDCStore.
+
+const (
+	oidcLinkColumns    = `issuer, subject, user_id, email, created`
+	qOIDCLink          = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE issuer = ? AND subject = ?`
+	qOIDCLinks         = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE user_id = ? ORDER BY created, issuer, subject`
+	qInsertOIDCLink    = `INSERT INTO oidc_links (` + oidcLinkColumns + `) VALUES (?, ?, ?, ?, ?)`
+	oidcPendingColumns = `state_hash, nonce, verifier, user_id, created, expires`
+	qInsertOIDCPending = `INSERT INTO oidc_pending (` + oidcPendingColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
+	qOIDCPending       = `SELECT ` + oidcPendingColumns + ` FROM oidc_pending WHERE state_hash = ?`
+	qDeleteOIDCPending = `DELETE FROM oidc_pending WHERE state_hash = ?`
+	qExpireOIDCPending = `DELETE FROM oidc_pending WHERE expires < ?`
+)
+
+func scanOIDCLink(row scanner) (auth.OIDCLink, error) {
+	var l auth.OIDCLink
+	err := row.Scan(&l.Issuer, &l.Subject, &l.UserID, &l.Email, timeCol{&l.Created})
+	return l, err
+}
+
+// OIDCLink returns the link of the identity (issuer, subject), or an error of kind NotFound.
+func (s *Store) OIDCLink(ctx context.Context, issuer, subject string) (auth.OIDCLink, error) {
+	l, err := scanOIDCLink(s.db.QueryRowContext(ctx, s.q(qOIDCLink), issuer, subject))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return auth.OIDCLink{}, errs.E(errs.NotFound, "no account is linked to the subject %q of %s", subject, issuer)
+	case err != nil:
+		return auth.OIDCLink{}, s.fail(err, "read OIDC link")
+	}
+	return l, nil
+}
+
+// OIDCLinks returns the links of an account, oldest first.
+func (s *Store) OIDCLinks(ctx context.Context, userID string) ([]auth.OIDCLink, error) {
+	ls, err := collect(ctx, s, s.db, scanOIDCLink, qOIDCLinks, userID)
+	if err != nil {
+		return nil, s.fail(err, "list OIDC links of "+userID)
+	}
+	return ls, nil
+}
+
+// CreateOIDCLink inserts l and appends e. An identity linked already is a Conflict; an
+// account that does not exist is NotFound.
+func (s *Store) CreateOIDCLink(ctx context.Context, l auth.OIDCLink, e audit.Entry) error {
+	return s.write(ctx, "link OIDC identity to "+l.UserID, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(qInsertOIDCLink), l.Issuer, l.Subject, l.UserID, l.Email, s.time(l.Created))
+		switch s.d.Constraint(err) {
+		case Unique:
+			return errs.E(errs.Conflict, "the subject %q of %s is linked to an account already", l.Subject, l.Issuer)
+		case ForeignKey:
+			return userNotFound(fmt.Sprintf("%q", l.UserID))
+		}
+		if err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, e)
+	})
+}
+
+// CreateOIDCPending inserts p and deletes the pending sign-ins that expired before p began.
+func (s *Store) CreateOIDCPending(ctx context.Context, p auth.OIDCPending) error {
+	return s.write(ctx, "start OIDC sign-in", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(qExpireOIDCPending), s.time(p.Created)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.q(qInsertOIDCPending), p.StateHash, p.Nonce, p.Verifier, p.UserID,
+			s.time(p.Created), s.time(p.Expires))
+		if s.d.Constraint(err) == Unique {
+			return errs.E(errs.Conflict, "the OIDC state is in use")
+		}
+		return err
+	})
+}
+
+// TakeOIDCPending deletes the pending sign-in of stateHash and returns it. Of two requests
+// that present the same state, only the one whose delete removes the row gets it.
+func (s *Store) TakeOIDCPending(ctx context.Context, stateHash string, now time.Time) (auth.OIDCPending, error) {
+	notFound := errs.E(errs.NotFound, "no OIDC sign-in is under way with this state")
+	var p auth.OIDCPending
+	err := s.write(ctx, "take OIDC sign-in", func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(qOIDCPending), stateHash).Scan(&p.StateHash, &p.Nonce, &p.Verifier, &p.UserID,
+			timeCol{&p.Created}, timeCol{&p.Expires})
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.q(qDeleteOIDCPending), stateHash)
+		return notFoundIfNone(res, err, notFound)
+	})
+	if err != nil {
+		return auth.OIDCPending{}, err
+	}
+	if !now.Before(p.Expires) { // deleted all the same: an expired state is as spent as a used one
+		return auth.OIDCPending{}, notFound
+	}
+	return p, nil
 }

@@ -324,8 +324,17 @@ func (s *Store) RunResults(ctx context.Context, runID string) ([]check.Result, e
 			return runNotFound(runID)
 		}
 		var err error
-		out, err = collect(ctx, s, tx, scanResult, qRunResults, runID)
-		return err
+		if out, err = collect(ctx, s, tx, scanResult, qRunResults, runID); err != nil || len(out) > 0 {
+			return err
+		}
+		var counted int
+		if err := tx.QueryRowContext(ctx, s.q(qRunCounted), runID).Scan(&counted); err != nil {
+			return err
+		}
+		if counted > 0 {
+			return errs.E(errs.NotFound, "the results of run %q were removed by the retention policy; its counts and the findings it touched remain", runID)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ func RunAssessment(t *testing.T, open func(t *testing.T) AssessmentStore) {
 		{"FindingsMoveWithResource", testFindingsMoveWithResource},
 		{"AssessmentNotFound", testAssessmentNotFound},
 		{"Runs", testRuns},
+		{"PruneResults", testPruneResults},
 		{"FindingFilters", testFindingFilters},
 		{"FindingFiltersInvalid", testFindingFiltersInvalid},
 		{"AcceptFinding", testAcceptFinding},
@@ -1005,5 +1006,55 @@ func testSaveScheduleReleasesOwnLease(t *testing.T, st AssessmentStore) {
 	}
 	if got := lease(t, st, "c", now.Add(time.Minute), 0); !slices.Equal(dueIDs(got), []string{dvc}) {
 		t.Errorf("after the holder saved: LeaseDue() = %q, want %s", dueIDs(got), dvc)
+	}
+}
+
+// testPruneResults: old results go, what the index, the findings and their evidence need stays.
+func testPruneResults(t *testing.T, st AssessmentStore) {
+	seed(t, st)
+	ctx := t.Context()
+	// dvc: r1 fails dnssec (a finding only r1 touched), r2 and r3 pass tls10; badinh: one old run.
+	record(t, st, newRun("r1", dvc, day(0)), res(dvc, dnssec, check.Fail), res(dvc, tls10, check.Fail))
+	record(t, st, newRun("r2", dvc, day(1)), res(dvc, tls10, check.Pass))
+	record(t, st, newRun("r3", dvc, day(2)), res(dvc, tls10, check.Pass))
+	record(t, st, newRun("b1", badinh, day(0)), res(badinh, tls10, check.Fail))
+	record(t, st, newRun("r4", dvc, day(40)), res(dvc, tls10, check.Pass))
+	histBefore := history(t, st, fp(dvc, tls10))
+
+	got, err := st.PruneResults(ctx, day(30))
+	if err != nil {
+		t.Fatalf("PruneResults = %v", err)
+	}
+	// r1 stays (the dnssec finding was last folded from it), r4 and b1 stay (latest runs).
+	if want := (assess.Pruned{Runs: 2, Results: 2}); got != want {
+		t.Errorf("PruneResults = %+v, want %+v", got, want)
+	}
+	for _, id := range []string{"r2", "r3"} {
+		_, err := st.RunResults(ctx, id)
+		checkErr(t, "RunResults("+id+") after pruning", err, errs.NotFound, "", id, "retention")
+		if sum, err := st.Run(ctx, id); err != nil || sum.Counts.Pass != 1 {
+			t.Errorf("Run(%s) after pruning = %+v, %v; want its counts kept", id, sum, err)
+		}
+	}
+	for id, n := range map[string]int{"r1": 2, "r4": 1, "b1": 1} {
+		if rs, err := st.RunResults(ctx, id); err != nil || len(rs) != n {
+			t.Errorf("RunResults(%s) after pruning = %d results, %v; want %d kept", id, len(rs), err, n)
+		}
+	}
+	if f := getFinding(t, st, fp(dvc, dnssec)); f.RunID != "r1" || f.Evidence == nil {
+		t.Errorf("dnssec finding after pruning = run %q, evidence %v; want r1 with evidence", f.RunID, f.Evidence)
+	}
+	if h := history(t, st, fp(dvc, tls10)); !slices.Equal(h, histBefore) {
+		t.Errorf("history after pruning = %q, want %q", h, histBefore)
+	}
+	if again, err := st.PruneResults(ctx, day(30)); err != nil || again != (assess.Pruned{}) {
+		t.Errorf("PruneResults again = %+v, %v; want nothing left to prune", again, err)
+	}
+	// A run that never had results is not reported as pruned.
+	empty := newRun("empty", badinh, day(41))
+	empty.Status = assess.RunUnreachable
+	record(t, st, empty)
+	if rs, err := st.RunResults(ctx, "empty"); err != nil || len(rs) != 0 {
+		t.Errorf("RunResults(empty) = %+v, %v", rs, err)
 	}
 }

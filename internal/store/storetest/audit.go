@@ -25,6 +25,7 @@ func RunAudit(t *testing.T, open func(t *testing.T) (AuthStore, Raw)) {
 		{"RoundTripExact", testAuditRoundTrip},
 		{"AppendConcurrently", testAppendConcurrently},
 		{"Filters", testAuditFilters},
+		{"Search", testSearchAudit},
 		{"AppendOnly", testAuditAppendOnly},
 		{"EditedEntryNamed", testEditedEntryNamed},
 		{"RehashedEntryNamed", testRehashedEntryNamed},
@@ -176,6 +177,83 @@ func testAuditFilters(t *testing.T, st AuthStore, _ Raw) {
 		if tt.f.Limit == 0 && total != len(tt.want) {
 			t.Errorf("AuditEntries(%+v) total = %d, want %d", tt.f, total, len(tt.want))
 		}
+	}
+}
+
+// testSearchAudit checks AuditEntries as the dashboard's search uses it: each filter alone, the time
+// range half-open to the microsecond whatever the zone it is given in, the subtree matched by
+// whole codes and exact case, and the filters together.
+func testSearchAudit(t *testing.T, st AuthStore, _ Raw) {
+	ctx := t.Context()
+	h := func(n float64) time.Time { return t0().Add(time.Duration(n * float64(time.Hour))) }
+	for _, e := range []audit.Entry{
+		{At: h(0), Actor: "user:lan", Action: "system.create", ObjectType: "system", ObjectID: "hn-dvc", OrgPath: "/HN/HN.STTTT/"},
+		{At: h(1), Actor: "user:lan", Action: "organization.update", ObjectType: "organization", ObjectID: "HN", OrgPath: "/HN/"},
+		{At: h(2), Actor: "user:minh", Action: "system.create", ObjectType: "system", ObjectID: "dn-dvc", OrgPath: "/DN/"},
+		{At: h(3), Actor: "local:cli", Action: "user.create", ObjectType: "user", ObjectID: "u-1", OrgPath: "/"},
+		{At: h(4), Actor: "user:x", Action: "system.create", ObjectType: "system", ObjectID: "hnx", OrgPath: "/HNX/"},
+		{At: h(5).Add(500 * time.Millisecond), Actor: "user:x", Action: "system.update", ObjectType: "system", ObjectID: "hn-lower", OrgPath: "/hn/"},
+		{At: h(6), Actor: "user:lan", Action: "user.update", ObjectType: "user", ObjectID: "u-2", OrgPath: "/HN/HN.STTTT/"},
+	} {
+		if _, err := st.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ict := time.FixedZone("ICT", 7*60*60)
+	q := func(f audit.Filter, action string, since, until time.Time) audit.Filter {
+		f.Action, f.Since, f.Until = action, since, until
+		return f
+	}
+	var zero time.Time
+	tests := []struct {
+		name  string
+		q     audit.Filter
+		want  []int64
+		total int
+	}{
+		{"everything, newest first", q(audit.Filter{}, "", zero, zero), []int64{7, 6, 5, 4, 3, 2, 1}, 7},
+		{"actor", q(audit.Filter{Actor: "user:lan"}, "", zero, zero), []int64{7, 2, 1}, 3},
+		{"actor exact case", q(audit.Filter{Actor: "user:LAN"}, "", zero, zero), nil, 0},
+		{"action", q(audit.Filter{}, "system.create", zero, zero), []int64{5, 3, 1}, 3},
+		{"action unknown", q(audit.Filter{}, "system", zero, zero), nil, 0},
+		{"kind", q(audit.Filter{ObjectType: "user"}, "", zero, zero), []int64{7, 4}, 2},
+		{"kind and object", q(audit.Filter{ObjectType: "system", ObjectID: "hn-dvc"}, "", zero, zero), []int64{1}, 1},
+		{"since includes its instant", q(audit.Filter{}, "", h(2), zero), []int64{7, 6, 5, 4, 3}, 5},
+		{"until excludes its instant", q(audit.Filter{}, "", zero, h(2)), []int64{2, 1}, 2},
+		{"range", q(audit.Filter{}, "", h(1), h(5)), []int64{5, 4, 3, 2}, 4},
+		{"since to the microsecond", q(audit.Filter{}, "", h(5).Add(500*time.Millisecond), zero), []int64{7, 6}, 2},
+		{"until to the microsecond", q(audit.Filter{}, "", zero, h(5).Add(500*time.Millisecond)), []int64{5, 4, 3, 2, 1}, 5},
+		{"range given in another zone", q(audit.Filter{}, "", h(1).In(ict), h(3).In(ict)), []int64{3, 2}, 2},
+		{"empty range", q(audit.Filter{}, "", h(3), h(3)), nil, 0},
+		{"subtree", q(audit.Filter{Under: "HN"}, "", zero, zero), []int64{7, 2, 1}, 3},
+		{"subtree of a department", q(audit.Filter{Under: "HN.STTTT"}, "", zero, zero), []int64{7, 1}, 2},
+		{"subtree elsewhere", q(audit.Filter{Under: "DN"}, "", zero, zero), []int64{3}, 1},
+		{"subtree by whole code", q(audit.Filter{Under: "HNX"}, "", zero, zero), []int64{5}, 1},
+		{"subtree exact case", q(audit.Filter{Under: "hn"}, "", zero, zero), []int64{6}, 1},
+		{"subtree of nothing", q(audit.Filter{Under: "XX"}, "", zero, zero), nil, 0},
+		{"subtree and action", q(audit.Filter{Under: "HN"}, "system.create", zero, zero), []int64{1}, 1},
+		{"subtree and range", q(audit.Filter{Under: "HN"}, "", h(0.5), zero), []int64{7, 2}, 2},
+		{"everything at once", q(audit.Filter{Under: "HN", Actor: "user:lan", ObjectType: "user"}, "user.update", h(0.5), h(7)), []int64{7}, 1},
+		{"a page", q(audit.Filter{Page: inventory.Page{Limit: 2, Offset: 1}}, "", zero, zero), []int64{6, 5}, 7},
+		{"a page of a subtree", q(audit.Filter{Under: "HN", Page: inventory.Page{Limit: 2, Offset: 2}}, "", zero, zero), []int64{1}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			es, total, err := st.AuditEntries(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seqs []int64
+			for _, e := range es {
+				seqs = append(seqs, e.Seq)
+				if e.Hash != e.ComputeHash() {
+					t.Errorf("entry %d read back does not match its hash", e.Seq)
+				}
+			}
+			if !reflect.DeepEqual(seqs, tt.want) || total != tt.total {
+				t.Errorf("AuditEntries(%+v) = %v of %d, want %v of %d", tt.q, seqs, total, tt.want, tt.total)
+			}
+		})
 	}
 }
 

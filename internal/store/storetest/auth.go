@@ -43,6 +43,8 @@ func RunAuth(t *testing.T, open func(t *testing.T) (AuthStore, Raw)) {
 		{"UsersUnder", testUsersUnder},
 		{"ChangeAndAuditAreOne", testChangeAndAuditAreOne},
 		{"Sessions", testSessions},
+		{"LastLogin", testLastLogin},
+		{"LastLoginWithSession", testLastLoginWithSession},
 		{"Tokens", testTokens},
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
@@ -462,5 +464,105 @@ func testThrottleConcurrent(t *testing.T, st AuthStore, _ Raw) {
 	}
 	if th, err := st.LoginThrottle(t.Context(), "ip:192.0.2.7"); err != nil || th.Failures != n {
 		t.Errorf("%d failures at once counted as %d (%v)", n, th.Failures, err)
+	}
+}
+
+// testLastLogin checks that opening a session records the account's last sign-in, when and
+// how; that a session refused (a duplicate) records nothing; and that neither UpdateUser,
+// from a copy read before the sign-in, nor CreateUser sets it.
+func testLastLogin(t *testing.T, st AuthStore, _ Raw) {
+	authFixture(t, st)
+	ctx := t.Context()
+	u := user("u-1", "lan", auth.Auditor, "HN")
+	u.LastLogin, u.LastLoginMethod = t0(), auth.MethodPassword // not CreateUser's to set
+	if err := st.CreateUser(ctx, u, entry("user.create", "u-1", "HN")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, user("u-2", "minh", auth.Auditor, "HN"), entry("user.create", "u-2", "HN")); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := st.User(ctx, "u-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stale.LastLogin.IsZero() || stale.LastLoginMethod != "" {
+		t.Errorf("a new account has a last sign-in: %v %q", stale.LastLogin, stale.LastLoginMethod)
+	}
+	at := t0().Add(90 * time.Minute)
+	steps := []struct {
+		name    string
+		s       auth.Session
+		refused bool
+		wantErr errs.Kind // when refused
+		at      time.Time // the last sign-in of u-1 afterwards
+		method  string
+	}{
+		{"password", auth.Session{IDHash: "h1", UserID: "u-1", CSRF: "c1", Created: at, LastSeen: at,
+			Expires: at.Add(time.Hour), Method: auth.MethodPassword}, false, 0, at, auth.MethodPassword},
+		{"oidc later", auth.Session{IDHash: "h2", UserID: "u-1", CSRF: "c2", Created: at.Add(time.Hour), LastSeen: at.Add(time.Hour),
+			Expires: at.Add(2 * time.Hour), Method: auth.MethodOIDC}, false, 0, at.Add(time.Hour), auth.MethodOIDC},
+		{"duplicate refused", auth.Session{IDHash: "h1", UserID: "u-1", CSRF: "c3", Created: at.Add(2 * time.Hour), LastSeen: at.Add(2 * time.Hour),
+			Expires: at.Add(3 * time.Hour), Method: auth.MethodPassword}, true, errs.Conflict, at.Add(time.Hour), auth.MethodOIDC},
+		{"missing user refused", auth.Session{IDHash: "h4", UserID: "u-x", CSRF: "c4", Created: at.Add(3 * time.Hour), LastSeen: at.Add(3 * time.Hour),
+			Expires: at.Add(4 * time.Hour), Method: auth.MethodPassword}, true, errs.NotFound, at.Add(time.Hour), auth.MethodOIDC},
+	}
+	for _, step := range steps {
+		err := st.CreateSession(ctx, step.s)
+		if !step.refused && err != nil || step.refused && !errs.Is(err, step.wantErr) {
+			t.Fatalf("%s: CreateSession = %v, want refused %v (kind %d)", step.name, err, step.refused, step.wantErr)
+		}
+		got, err := st.User(ctx, "u-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.LastLogin.Equal(step.at.Truncate(time.Microsecond)) || got.LastLogin.Location() != time.UTC || got.LastLoginMethod != step.method {
+			t.Errorf("%s: last sign-in %v %q, want %v %q", step.name, got.LastLogin, got.LastLoginMethod, step.at, step.method)
+		}
+	}
+	if ss, err := st.Session(ctx, "h2"); err != nil || ss.Method != auth.MethodOIDC {
+		t.Errorf("Session h2 = %+v, %v; want method oidc", ss, err)
+	}
+	// An administrator's change made from the copy read before the sign-ins keeps them.
+	stale.Name, stale.Updated = "Lan", at.Add(5*time.Hour)
+	e := entry("user.update", "u-1", "HN")
+	if err := st.UpdateUser(ctx, stale, &e); err != nil {
+		t.Fatal(err)
+	}
+	us, _, err := st.Users(ctx, auth.UserFilter{Under: "HN"})
+	if err != nil || len(us) != 2 {
+		t.Fatalf("Users = %v, %v", us, err)
+	}
+	for _, u := range us {
+		switch u.ID {
+		case "u-1":
+			if u.Name != "Lan" || !u.LastLogin.Equal(at.Add(time.Hour).Truncate(time.Microsecond)) || u.LastLoginMethod != auth.MethodOIDC {
+				t.Errorf("Users: u-1 after UpdateUser = %v %q %q; want its last sign-in kept", u.Name, u.LastLogin, u.LastLoginMethod)
+			}
+		case "u-2":
+			if !u.LastLogin.IsZero() || u.LastLoginMethod != "" {
+				t.Errorf("Users: u-2 never signed in but shows %v %q", u.LastLogin, u.LastLoginMethod)
+			}
+		}
+	}
+}
+
+// testLastLoginWithSession checks that the session and the last sign-in are one write: when
+// the last sign-in cannot be recorded, no session is opened either.
+func testLastLoginWithSession(t *testing.T, st AuthStore, raw Raw) {
+	authFixture(t, st)
+	ctx := t.Context()
+	if err := st.CreateUser(ctx, user("u-1", "lan", auth.Auditor, "HN"), entry("user.create", "u-1", "HN")); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Exec(ctx, "ALTER TABLE users DROP COLUMN last_login_method"); err != nil {
+		t.Fatal(err)
+	}
+	s := auth.Session{IDHash: "h1", UserID: "u-1", CSRF: "c1", Created: t0(), LastSeen: t0(), Expires: t0().Add(time.Hour),
+		Method: auth.MethodPassword}
+	if err := st.CreateSession(ctx, s); err == nil {
+		t.Fatal("CreateSession succeeded though the last sign-in could not be recorded")
+	}
+	if _, err := st.Session(ctx, "h1"); !errs.Is(err, errs.NotFound) {
+		t.Errorf("a session was opened though the sign-in was not recorded: %v", err)
 	}
 }

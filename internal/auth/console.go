@@ -1,0 +1,84 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/khien-vn/khien/internal/audit"
+	"github.com/khien-vn/khien/internal/errs"
+)
+
+// What the dashboard's administration pages need beyond the API: the audit log's chain
+// verified, and the sign-in locks of accounts. Each
+// method checks the principal of its context as the others of Service do, so the pages
+// cannot show or change more than the API would.
+
+// auditReader returns the principal of ctx if it may read the audit log.
+func auditReader(ctx context.Context) (Principal, error) {
+	p, err := need(ctx)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !p.Has(AuditRead) {
+		return Principal{}, errs.E(errs.Forbidden, "your role (%s) does not allow %s", p.roleName(), AuditRead)
+	}
+	return p, nil
+}
+
+// VerifyAudit checks the whole audit log's chain, as `khien audit verify` does, for a
+// principal that may read the log. It returns the number of entries checked and, when the
+// chain is broken, an error holding an *audit.BrokenError that names the first bad entry.
+// A reader of a subtree learns only that number, not the entry's content.
+func (s *Service) VerifyAudit(ctx context.Context) (int64, error) {
+	if _, err := auditReader(ctx); err != nil {
+		return 0, err
+	}
+	return s.log.Verify(ctx)
+}
+
+// SignInLock returns until when sign-ins to an account of the principal's subtree are
+// refused after repeated failures; the zero time when they are not.
+func (s *Service) SignInLock(ctx context.Context, id string) (time.Time, error) {
+	p, err := s.manager(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	u, err := s.visibleUser(ctx, p, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := s.store.LoginThrottle(ctx, "login:"+u.Login)
+	if errs.Is(err, errs.NotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !s.now().Before(t.LockedUntil) {
+		return time.Time{}, nil
+	}
+	return t.LockedUntil, nil
+}
+
+// ClearSignInLock forgets the failed sign-ins of an account of the principal's subtree, so
+// that it may sign in again at once, and records that in the audit log.
+func (s *Service) ClearSignInLock(ctx context.Context, id string) error {
+	p, err := s.manager(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := s.visibleUser(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if err := s.store.ClearLoginFailures(ctx, "login:"+u.Login); err != nil {
+		return err
+	}
+	_, err = s.log.Record(ctx, audit.Record{Action: "user.unlock", ObjectType: "user", ObjectID: u.ID, Org: u.Org,
+		After: userRecord(u)})
+	return err
+}
+
+// NewPassword returns a random password of 24 letters and digits, for an account an
+// administrator creates or resets: shown once, to be handed over and changed.
+func NewPassword() string { return randomString(15) }
