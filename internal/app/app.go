@@ -17,6 +17,7 @@ import (
 	"github.com/khien-vn/khien/internal/assurance"
 	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/data"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/queue"
@@ -222,7 +223,8 @@ func (a *App) buildAssess(ctx context.Context, n Net) error {
 		budget.Shared(limiter)
 	}
 	a.Guard = scope.New(n.Fence, n.Resolver, n.Timeout).WithBudget(budget)
-	a.Prover = &scope.Prover{Guard: scope.New(n.Fence, n.Resolver, n.Timeout), UserAgent: n.UserAgent}
+	a.Prover = &scope.Prover{Guard: scope.New(n.Fence, n.Resolver, n.Timeout), UserAgent: n.UserAgent,
+		Database: data.Ownership{Credentials: n.Families.DBCredentials}}
 	scanner := &assess.Scanner{
 		Guard:    a.Guard,
 		Families: Families(n.Families),

@@ -35,6 +35,12 @@ type FamilyOptions struct {
 	// DBCredentials gives the data-security family the user and password of db: resources
 	// (data.PassFile reads them from a libpq-style password file); nil connects without.
 	DBCredentials data.Credentials
+	// DataRoots are the directories the data-security family may read file: locations under
+	// (khien serve/worker --data-root); none means file locations are reported as not read.
+	DataRoots data.Roots
+	// Profile grades the tls and http families by Khiên's choices (empty, check.ProfileKhien)
+	// or by a peer's (testssl.sh, the MDN HTTP Observatory); observation is the same.
+	Profile check.Profile
 }
 
 // Families lists every check family, explicitly and in catalog order (no init() registration).
@@ -54,15 +60,15 @@ func Families(o FamilyOptions) []check.Runner {
 		}
 	}
 	fams := []check.Runner{
-		tlscheck.Family(),
-		httpcheck.Family(httpcheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort}),
+		tlscheck.FamilyWith(tlscheck.GradingFor(o.Profile)),
+		httpcheck.Family(httpcheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort, Grading: httpcheck.GradingFor(o.Profile)}),
 		exposure.Family(exposure.Options{Ports: ports}),
 	}
 	fams = append(fams, dnscheck.Families(dns)...)
 	fams = append(fams,
 		vulncheck.Family(o.Vuln, vulncheck.Options{HTTPPort: o.HTTPPort, HTTPSPort: o.HTTPSPort, BannerPorts: o.BannerPorts}),
 		datacheck.Family(datacheck.Config{Key: o.DataKey}),
-		data.Family(data.FamilyConfig{System: o.System, Credentials: o.DBCredentials, Key: o.DataKey}),
+		data.Family(data.FamilyConfig{System: o.System, Credentials: o.DBCredentials, Roots: o.DataRoots, Key: o.DataKey}),
 	)
 	return fams
 }

@@ -7,9 +7,9 @@
 // Nothing it reports holds a value: a place found is a location (a file and line, or a
 // table.column), a detector, counts, a confidence, and masked samples with keyed hashes that
 // recognize the same value across places without storing it. Databases are sampled, never
-// copied. The server runs ScanResource (or the Family) on inventory resources of kind db:,
-// dialling through the scope guard, and ScanLocation on registered file locations; the CLI
-// runs Scan on a path or a database URL.
+// copied. The server runs the Family on inventory resources of kind db:, dialling through the
+// scope guard, and of kind file:, reading them only under the operator's data Roots; an agent
+// runs ScanLocation on a path it reads; the CLI runs Scan on a path or a database URL.
 package data
 
 import (

@@ -116,17 +116,9 @@ func sampleTables(ctx context.Context, cols []column, opts Options, rep *Report,
 func ScanPostgres(ctx context.Context, dsn string, opts Options) (Report, error) {
 	opts = opts.withDefaults()
 	rep := Report{Source: redact(dsn), Started: opts.Now().UTC()}
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := pgConfig(dsn, opts.Dial)
 	if err != nil {
-		return rep, errs.Wrap(errs.Invalid, err, "%s is not a PostgreSQL URL (postgres://user@host:5432/db)", redact(dsn))
-	}
-	if opts.Dial != nil {
-		cfg.DialFunc = opts.Dial
-		// Let the dialer resolve: the guarded one uses the configured resolver, never the system's.
-		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
-	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = 10 * time.Second
+		return rep, err
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -197,6 +189,25 @@ func ScanPostgres(ctx context.Context, dsn string, opts Options) (Report, error)
 	sortPlaces(rep.Places)
 	rep.Finished = opts.Now().UTC()
 	return rep, nil
+}
+
+// pgConfig parses a postgres:// URL into pgx's configuration, connecting through dial when it
+// is not nil.
+func pgConfig(dsn string, dial func(ctx context.Context, network, address string) (net.Conn, error)) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "%s is not a PostgreSQL URL (postgres://user@host:5432/db)", redact(dsn))
+	}
+	if dial != nil {
+		cfg.DialFunc = dial
+		// Let the dialer resolve: the guarded one uses the configured resolver, never the
+		// system's. The fallbacks pgx derives (TLS, then plain) keep the same dialer.
+		cfg.LookupFunc = func(_ context.Context, host string) ([]string, error) { return []string{host}, nil }
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	return cfg, nil
 }
 
 // mysqlConfig turns a mysql://user:password@host:3306/db URL into the driver's configuration.

@@ -39,19 +39,38 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 	if err != nil {
 		return rep, errs.Wrap(errs.Invalid, err, "cannot read %s: give an existing file or directory, or a postgres:// or mysql:// URL", root)
 	}
+	t := tree{fsys: os.DirFS(root), name: func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }}
+	if !fi.IsDir() {
+		t = tree{fsys: os.DirFS(filepath.Dir(root)), file: filepath.Base(root), size: fi.Size(), name: func(string) string { return root }}
+	}
+	return t.scan(ctx, rep, opts)
+}
+
+// tree is what one scan reads: a directory tree of fsys walked from ".", or the one regular
+// file named file in it, and how its paths are written in places (name).
+type tree struct {
+	fsys fs.FS
+	file string // a single file instead of the tree
+	size int64  // of file
+	name func(rel string) string
+}
+
+// scan walks t and scans its files, Workers at a time, into rep. Only regular files are
+// read: symbolic links, devices and sockets are passed over, whatever they point at.
+func (t tree) scan(ctx context.Context, rep Report, opts Options) (Report, error) {
 	type job struct {
-		path string
+		rel  string
 		size int64
 	}
 	var jobs []job
 	var total int64
-	if !fi.IsDir() {
-		jobs = append(jobs, job{root, fi.Size()})
-		total = fi.Size()
+	if t.file != "" {
+		jobs = append(jobs, job{t.file, t.size})
+		total = t.size
 	} else {
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		err := fs.WalkDir(t.fsys, ".", func(rel string, d fs.DirEntry, err error) error {
 			if err != nil {
-				rep.Skipped = append(rep.Skipped, Skip{Path: path, Reason: err.Error()})
+				rep.Skipped = append(rep.Skipped, Skip{Path: t.name(rel), Reason: err.Error()})
 				if d != nil && d.IsDir() {
 					return fs.SkipDir
 				}
@@ -59,7 +78,7 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 			}
 			name := d.Name()
 			if d.IsDir() {
-				if path != root && (name == ".git" || strings.HasPrefix(name, ".") && !opts.FollowHidden) {
+				if rel != "." && (name == ".git" || strings.HasPrefix(name, ".") && !opts.FollowHidden) {
 					return fs.SkipDir
 				}
 				return nil
@@ -72,10 +91,10 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 			}
 			info, err := d.Info()
 			if err != nil {
-				rep.Skipped = append(rep.Skipped, Skip{Path: path, Reason: err.Error()})
+				rep.Skipped = append(rep.Skipped, Skip{Path: t.name(rel), Reason: err.Error()})
 				return nil
 			}
-			jobs = append(jobs, job{path, info.Size()})
+			jobs = append(jobs, job{rel, info.Size()})
 			total += info.Size()
 			return nil
 		})
@@ -94,7 +113,7 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				places, skips, n := scanFile(j.path, j.size, opts)
+				places, skips, n := scanFile(t.fsys, j.rel, t.name(j.rel), j.size, opts)
 				mu.Lock()
 				rep.Places = append(rep.Places, places...)
 				rep.Skipped = append(rep.Skipped, skips...)
@@ -135,19 +154,30 @@ func isConfigDotFile(name string) bool {
 	return strings.HasPrefix(name, ".env.")
 }
 
-// scanFile reads one file and scans it; it returns the places, the skips and the bytes of
-// text scanned.
-func scanFile(path string, size int64, opts Options) ([]Place, []Skip, int64) {
+// scanFile reads the file rel of fsys and scans it under name; it returns the places, the
+// skips and the bytes of text scanned.
+func scanFile(fsys fs.FS, rel, name string, size int64, opts Options) ([]Place, []Skip, int64) {
 	if size > opts.MaxFileSize {
-		return nil, []Skip{{Path: path, Reason: fmt.Sprintf("larger than the limit of %d bytes", opts.MaxFileSize)}}, 0
+		return nil, []Skip{{Path: name, Reason: fmt.Sprintf("larger than the limit of %d bytes", opts.MaxFileSize)}}, 0
 	}
-	b, err := os.ReadFile(path)
+	b, err := readFile(fsys, rel, opts.MaxFileSize)
 	if err != nil {
-		return nil, []Skip{{Path: path, Reason: err.Error()}}, 0
+		return nil, []Skip{{Path: name, Reason: err.Error()}}, 0
 	}
 	s := &scanner{opts: opts}
-	s.content(path, b, 0)
+	s.content(name, b, 0)
 	return s.places, s.skips, s.bytes
+}
+
+// readFile reads rel of fsys, at most limit bytes: a file that grew since it was listed is
+// cut at the limit rather than read whole.
+func readFile(fsys fs.FS, rel string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // scanner holds the state of one top-level file: its places, skips and the archive budget.

@@ -74,10 +74,24 @@ type Observation struct {
 	Resource string
 	System   inventory.System
 	Report   Report
+	// Refused, when set, says why the resource was not read (a file location outside the
+	// data roots): both checks report it as an error, not a pass.
+	Refused *check.Text
+	// Roots are the data roots a refusal was judged against, kept as evidence.
+	Roots []string
+}
+
+// refusedResult is the error a check reports on a location it was not allowed to read.
+func refusedResult(id string, o Observation) check.Result {
+	return check.Result{Check: id, Endpoint: o.Resource, Status: check.Error, Reason: *o.Refused,
+		Evidence: map[string]any{"not_read": o.Refused.EN, "system": o.System.ID, "data_roots": o.Roots}}
 }
 
 // EvaluateTestEnv is the check data.test_env.real_data over one observation.
 func EvaluateTestEnv(o Observation) check.Result {
+	if o.Refused != nil {
+		return refusedResult(CheckTestEnvRealData, o)
+	}
 	res := check.Result{Check: CheckTestEnvRealData, Endpoint: o.Report.Source, Evidence: baseEvidence(o)}
 	if !TestEnvironment(o.System) {
 		res.Status = check.NotApplicable
@@ -117,6 +131,9 @@ func EvaluateTestEnv(o Observation) check.Result {
 
 // EvaluateClassified is the check data.classified.misplaced over one observation.
 func EvaluateClassified(o Observation) check.Result {
+	if o.Refused != nil {
+		return refusedResult(CheckClassifiedMisplaced, o)
+	}
 	res := check.Result{Check: CheckClassifiedMisplaced, Endpoint: o.Report.Source, Evidence: baseEvidence(o)}
 	var found []Place
 	for _, p := range o.Report.Places {
@@ -265,18 +282,37 @@ type FamilyConfig struct {
 	System func(ctx context.Context, id string) (inventory.System, error)
 	// Credentials for the databases; nil connects without a password (peer or trust auth).
 	Credentials Credentials
-	Key         []byte
-	SampleRows  int
+	// Roots are the directories file: locations may be read under; with none, every file:
+	// resource reports an error saying so.
+	Roots      Roots
+	Key        []byte
+	SampleRows int
 }
 
-// Family returns the data-security check family: an active family over db: resources that
-// samples the database through the scope-guarded dialer of its environment and judges it with
-// data.test_env.real_data and data.classified.misplaced.
-func Family(cfg FamilyConfig) check.Family[Observation] {
-	return check.Family[Observation]{
-		Name:    "datasec",
-		Active:  true,
-		Applies: func(r inventory.Resource) bool { return r.Kind() == inventory.KindDB },
+// SecFamily is the data-security family. It is a check.Family whose authority depends on
+// the resource: see ActiveFor.
+type SecFamily struct {
+	check.Family[Observation]
+}
+
+// ActiveFor reports whether assessing r needs the authority of an active probe. A database
+// is sampled over the network through the scope guard, which needs a verified resource. A
+// file location is read on Khiên's own host, only under the data roots its operator named:
+// those roots are the consent, and an administrator's assignment of the resource to a
+// system suffices, as ownership of a path cannot be proven by DNS or HTTP.
+func (SecFamily) ActiveFor(r inventory.Resource) bool { return r.Kind() != inventory.KindFile }
+
+// Family returns the data-security check family over db: and file: resources: it samples a
+// database through the scope-guarded dialer of its environment, or reads a file location
+// under cfg.Roots, and judges what it finds with data.test_env.real_data and
+// data.classified.misplaced.
+func Family(cfg FamilyConfig) SecFamily {
+	return SecFamily{check.Family[Observation]{
+		Name:   "datasec",
+		Active: true,
+		Applies: func(r inventory.Resource) bool {
+			return r.Kind() == inventory.KindDB || r.Kind() == inventory.KindFile
+		},
 		Observe: func(ctx context.Context, r inventory.Resource, env check.Env) (Observation, error) {
 			if cfg.System == nil {
 				return Observation{}, fmt.Errorf("no inventory lookup configured for the data-security family")
@@ -284,6 +320,14 @@ func Family(cfg FamilyConfig) check.Family[Observation] {
 			sys, err := cfg.System(ctx, r.System)
 			if err != nil {
 				return Observation{}, err
+			}
+			opts := Options{Key: cfg.Key, SampleRows: cfg.SampleRows, Dial: env.Dial, Now: env.Now}
+			if r.Kind() == inventory.KindFile {
+				rep, refused, err := cfg.Roots.Scan(ctx, r, opts)
+				if err != nil {
+					return Observation{}, err
+				}
+				return Observation{Resource: r.ID, System: sys, Report: rep, Refused: refused, Roots: cfg.Roots.Dirs()}, nil
 			}
 			var user, pass string
 			if cfg.Credentials != nil {
@@ -295,7 +339,7 @@ func Family(cfg FamilyConfig) check.Family[Observation] {
 			if err != nil {
 				return Observation{}, err
 			}
-			rep, err := Scan(ctx, dsn, Options{Key: cfg.Key, SampleRows: cfg.SampleRows, Dial: env.Dial, Now: env.Now})
+			rep, err := Scan(ctx, dsn, opts)
 			if err != nil {
 				return Observation{}, err
 			}
@@ -305,7 +349,7 @@ func Family(cfg FamilyConfig) check.Family[Observation] {
 			{ID: CheckTestEnvRealData, Evaluate: EvaluateTestEnv},
 			{ID: CheckClassifiedMisplaced, Evaluate: EvaluateClassified},
 		},
-	}
+	}}
 }
 
 // PassFile reads credentials in the libpq password-file format, one

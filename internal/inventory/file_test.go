@@ -299,7 +299,7 @@ func TestParseFileErrors(t *testing.T) {
 			want: "f.yaml:2: id: \"dns:exa mple.vn\": not a valid domain name (idna: disallowed rune U+0020)\n" +
 				"f.yaml:3: id: \"ip:999.1.1.1\": not an IP address\n" +
 				"f.yaml:4: id: \"url:https://admin:pw@a.vn/\": credentials do not belong in the inventory; remove the user:password@ part\n" +
-				"f.yaml:5: id: \"a.vn\" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:\n" +
+				"f.yaml:5: id: \"a.vn\" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:, file:\n" +
 				"f.yaml:6: id: is required",
 		},
 		{

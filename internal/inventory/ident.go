@@ -3,8 +3,10 @@ package inventory
 import (
 	"net/netip"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
@@ -23,10 +25,14 @@ const (
 	KindURL  Kind = "url"  // a web application: url:https://portal.hanoi.gov.vn/app
 	KindHost Kind = "host" // a machine with Khiên's agent: host:<agent id>
 	KindDB   Kind = "db"   // a database: db:postgres://db.hanoi.gov.vn/hoso or db:<name>
+	// KindFile is a file location on the host running Khiên's server or worker, read by the
+	// data-security scan only under the directories its operator allows (--data-root):
+	// file:/srv/share/ho-so.
+	KindFile Kind = "file"
 )
 
 // Kinds lists the identifier kinds.
-var Kinds = []Kind{KindDNS, KindIP, KindCIDR, KindURL, KindHost, KindDB}
+var Kinds = []Kind{KindDNS, KindIP, KindCIDR, KindURL, KindHost, KindDB, KindFile}
 
 // idnaProfile is the IDNA2008 lookup profile browsers use, so that "bộ-y-tế.vn" and its
 // "xn--" form normalize to one resource. It is safe for concurrent use.
@@ -42,7 +48,7 @@ func Normalize(id string) (string, error) {
 	}
 	kind, value, ok := strings.Cut(id, ":")
 	if !ok || kind == "" {
-		return "", errs.Field("id", "%q has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:", id)
+		return "", errs.Field("id", "%q has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:, file:", id)
 	}
 	value = strings.TrimSpace(value)
 	if value == "" {
@@ -65,8 +71,10 @@ func Normalize(id string) (string, error) {
 		norm, err = normalizeAgentID(value)
 	case KindDB:
 		norm, err = normalizeDB(value)
+	case KindFile:
+		norm, err = normalizeFile(value)
 	default:
-		return "", errs.Field("id", "unknown kind %q in %q; use one of dns, ip, cidr, url, host, db", kind, id)
+		return "", errs.Field("id", "unknown kind %q in %q; use one of dns, ip, cidr, url, host, db, file", kind, id)
 	}
 	if err != nil {
 		return "", errs.Field("id", "%q: %s", id, err.Msg)
@@ -80,11 +88,13 @@ func ParseTarget(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if k, _, ok := strings.Cut(s, ":"); ok {
 		switch Kind(strings.ToLower(k)) {
-		case KindDNS, KindIP, KindCIDR, KindURL, KindHost, KindDB:
+		case KindDNS, KindIP, KindCIDR, KindURL, KindHost, KindDB, KindFile:
 			return Normalize(s)
 		}
 	}
 	switch {
+	case strings.HasPrefix(s, "/"):
+		return Normalize("file:" + s)
 	case strings.Contains(s, "://"):
 		return Normalize("url:" + s)
 	case strings.Contains(s, "/"):
@@ -341,4 +351,38 @@ func normalizeDB(s string) (string, *errs.Error) {
 		return "", errs.E(errs.Invalid, "database URL names no database (…/name)")
 	}
 	return u.Scheme + "://" + host + "/" + name, nil
+}
+
+// maxFilePath bounds a file location's path, as Linux's PATH_MAX does.
+const maxFilePath = 4096
+
+// normalizeFile accepts an absolute slash-separated path and cleans it ("//", "/./" and a
+// final "/" go). A ".." element is refused rather than resolved: a location means one
+// directory, and the data roots that fence the scan are compared with it lexically, so a path
+// that climbs would be a trap for whoever reads the inventory. Control characters (NUL above
+// all, which the kernel stops at) are refused too. Case is kept: file systems are
+// case-sensitive.
+func normalizeFile(s string) (string, *errs.Error) {
+	if !strings.HasPrefix(s, "/") {
+		return "", errs.E(errs.Invalid, "a file location is an absolute path starting with /")
+	}
+	if len(s) > maxFilePath {
+		return "", errs.E(errs.Invalid, "path is %d bytes long, more than %d", len(s), maxFilePath)
+	}
+	for _, r := range s {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return "", errs.E(errs.Invalid, "path holds the control character %U", r)
+		}
+	}
+	for _, elem := range strings.Split(s, "/") {
+		if elem == ".." {
+			return "", errs.E(errs.Invalid, "path climbs with \"..\"; write the directory it means")
+		}
+		// Identifiers are trimmed, so "/a /" would clean to "/a " and then trim to "/a":
+		// refuse the space at the end of a name rather than let one path name two places.
+		if t := strings.TrimRightFunc(elem, unicode.IsSpace); t != elem {
+			return "", errs.E(errs.Invalid, "the name %q ends with a space", elem)
+		}
+	}
+	return path.Clean(s), nil
 }

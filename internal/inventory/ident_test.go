@@ -92,12 +92,27 @@ func TestNormalize(t *testing.T) {
 		{"host bad", "host:srv/01", "", `id: "host:srv/01": agent id may hold only letters, digits, '-', '_' and '.'`},
 		{"host Kelvin sign", "host:\u212A1", "", `id: "host:` + "\u212A" + `1": agent id may hold only letters, digits, '-', '_' and '.'`},
 
+		// file
+		{"file path", "file:/srv/share/ho-so", "file:/srv/share/ho-so", ""},
+		{"file upper kind, case kept", "FILE:/Srv/Hồ Sơ", "file:/Srv/Hồ Sơ", ""},
+		{"file cleaned", "file://srv//share/./ho-so/", "file:/srv/share/ho-so", ""},
+		{"file root", "file:/", "file:/", ""},
+		{"file dots in names", "file:/srv/a..b/.env", "file:/srv/a..b/.env", ""},
+		{"file relative", "file:srv/share", "", `id: "file:srv/share": a file location is an absolute path starting with /`},
+		{"file climbs", "file:/srv/share/../etc", "", `id: "file:/srv/share/../etc": path climbs with ".."; write the directory it means`},
+		{"file climbs at end", "file:/srv/..", "", `id: "file:/srv/..": path climbs with ".."; write the directory it means`},
+		{"file NUL", "file:/srv/a\x00b", "", `id: "file:/srv/a\x00b": path holds the control character U+0000`},
+		{"file C1 control", "file:/srv/a\u0085b", "", `id: "file:/srv/a\u0085b": path holds the control character U+0085`},
+		{"file too long", "file:/" + strings.Repeat("a", 4096), "", `id: "file:/` + strings.Repeat("a", 4096) + `": path is 4097 bytes long, more than 4096`},
+		{"file name ends with a space", "file:/ /", "", `id: "file:/ /": the name " " ends with a space`},
+		{"file Windows path", `file:C:\share`, "", `id: "file:C:\\share": a file location is an absolute path starting with /`},
+
 		// kind
-		{"unknown kind", "mail:a@example.vn", "", `id: unknown kind "mail" in "mail:a@example.vn"; use one of dns, ip, cidr, url, host, db`},
-		{"no kind", "example.vn", "", `id: "example.vn" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:`},
-		{"empty", "", "", `id: "" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:`},
+		{"unknown kind", "mail:a@example.vn", "", `id: unknown kind "mail" in "mail:a@example.vn"; use one of dns, ip, cidr, url, host, db, file`},
+		{"no kind", "example.vn", "", `id: "example.vn" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:, file:`},
+		{"empty", "", "", `id: "" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:, file:`},
 		{"invalid UTF-8", "dns:\xbf.vn", "", `id: "dns:\xbf.vn" is not valid UTF-8 text`},
-		{"empty kind", ":example.vn", "", `id: ":example.vn" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:`},
+		{"empty kind", ":example.vn", "", `id: ":example.vn" has no kind prefix; write one of dns:, ip:, cidr:, url:, host:, db:, file:`},
 		{"nothing after kind", "dns: ", "", `id: "dns:" has nothing after "dns:"`},
 	}
 	for _, tt := range tests {
@@ -148,6 +163,8 @@ func TestParseTarget(t *testing.T) {
 		{"host:srv-01", "host:srv-01", ""},
 		{"db:postgres://db.example.vn/x", "db:postgres://db.example.vn/x", ""},
 		{"  example.vn  ", "dns:example.vn", ""},
+		{"file:/srv/share/", "file:/srv/share", ""},
+		{"/srv/share/ho-so/", "file:/srv/share/ho-so", ""},
 		{"exa mple.vn", "", `id: "dns:exa mple.vn": not a valid domain name (idna: disallowed rune U+0020)`},
 		{"999.1.1.1", "", `id: "dns:999.1.1.1": ends in the number 1, which no top-level domain is; for an IP address use ip:`},
 		{"https://u:p@example.vn/", "", `id: "url:https://u:p@example.vn/": credentials do not belong in the inventory; remove the user:password@ part`},
@@ -180,6 +197,7 @@ func FuzzNormalize(f *testing.F) {
 		"cidr:192.0.2.7/24", "cidr:::ffff:1.2.3.4/120", "url:HTTPS://Example.VN:443", "url:http://[::1]:80/a?b#c",
 		"url:http://a.vn/%7e", "url:https://u:p@example.vn/", "db:postgres://h:5432/a%3Fb", "db:Name", "host:SRV-01",
 		"mail:x", "", ":", "dns:",
+		"file:/srv/share/ho-so", "file://a/./b/", "file:/a/../b", "file:rel", "file:/a\x00", "FILE:/Hồ Sơ/",
 	} {
 		f.Add(s)
 	}

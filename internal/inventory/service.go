@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -234,6 +235,10 @@ type Challenge struct {
 	DNSName, DNSValue string
 	// HTTPURL: or serve the token as the body of this URL.
 	HTTPURL string
+	// Database is set for a db: resource instead of the above: the URL (without
+	// credentials) of the database whose owner leaves DBValue in it, as DBSQL does: a
+	// comment on the PostgreSQL database, a row of the table khien_verification in MySQL.
+	Database, DBValue, DBSQL string
 }
 
 // ChallengeLabel is the DNS label under which the TXT token is published.
@@ -257,6 +262,8 @@ func ChallengeFor(r Resource, token string) (Challenge, error) {
 		if strings.Contains(host, ":") {
 			host = "[" + host + "]"
 		}
+	case KindDB:
+		return databaseChallenge(c, r)
 	default:
 		return Challenge{}, errs.E(errs.Invalid, "a %s: resource cannot be verified by DNS or HTTP; an administrator can assign it with a reason", r.Kind())
 	}
@@ -269,6 +276,28 @@ func ChallengeFor(r Resource, token string) (Challenge, error) {
 		c.DNSValue = "khien-verification=" + token
 	}
 	c.HTTPURL = "http://" + host + ChallengePath
+	return c, nil
+}
+
+// databaseChallenge fills c for a db: resource: the owner proves control by writing the token
+// into the database itself, which Khiên then reads with the credentials it scans with.
+func databaseChallenge(c Challenge, r Resource) (Challenge, error) {
+	v := r.Value()
+	u, err := url.Parse(v)
+	if err != nil || !strings.Contains(v, "://") {
+		return Challenge{}, errs.E(errs.Invalid,
+			"cơ sở dữ liệu %s không có URL nên không kiểm chứng được; đăng ký dạng db:postgres://máy/tên hoặc nhờ quản trị viên gán kèm lý do / "+
+				"%s names no database URL and cannot be verified; register it as db:postgres://host/name or db:mysql://host/name, or have an administrator assign it with a reason", r.ID, r.ID)
+	}
+	c.Database = v
+	c.DBValue = "khien-verification=" + c.Token
+	name := strings.Trim(u.Path, "/")
+	if u.Scheme == "mysql" {
+		c.DBSQL = "CREATE TABLE khien_verification (token VARCHAR(200) NOT NULL); " +
+			"INSERT INTO khien_verification (token) VALUES ('" + c.DBValue + "');"
+	} else {
+		c.DBSQL = `COMMENT ON DATABASE "` + strings.ReplaceAll(name, `"`, `""`) + `" IS '` + c.DBValue + `';`
+	}
 	return c, nil
 }
 
