@@ -54,6 +54,7 @@ func TestExitCodesAndUsage(t *testing.T) {
 		{"scan without target", []string{"--db", db, "scan"}, ExitUsage, "", "name at least one target"},
 		{"scan target not in inventory", []string{"--db", db, "scan", "--fence", "loopback", "portal.example.test"}, ExitUsage, "", "dns:portal.example.test is not in the inventory"},
 		{"scan bad fail-on", []string{"--db", db, "scan", "--fail-on", "severe", "x.test"}, ExitUsage, "", "--fail-on must be"},
+		{"scan unknown profile", []string{"--db", db, "scan", "--profile", "ssllabs", "x.test"}, ExitUsage, "", `unknown profile "ssllabs": use one of khien, testssl, observatory`},
 		{"feeds usage", []string{"--db", db, "feeds", "list"}, ExitUsage, "", "use: khien feeds import FILE..."},
 		{"feeds bad file", []string{"--db", db, "feeds", "import", "testdata/bad-osv.json"}, ExitUsage, "", "OSV record 1 has no id"},
 	}

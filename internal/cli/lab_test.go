@@ -99,6 +99,31 @@ func TestLabThenScan(t *testing.T) {
 			}
 		}
 	}
+	// The typical host sends HSTS for 180 days: short for Khiên, enough for the Observatory.
+	for profile, want := range map[string]string{"khien": "fail", "observatory": "pass"} {
+		_, out, errOut := scan("--profile", profile, "typical.lab.khien.test")
+		var rep struct {
+			Findings []struct {
+				Check, Result string
+				Evidence      map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("--profile %s: %v\n%s", profile, err, errOut)
+		}
+		seen := false
+		for _, r := range rep.Findings {
+			if r.Check == "http.hsts.short" {
+				seen = true
+				if r.Result != want || r.Evidence["profile"] != profile {
+					t.Errorf("--profile %s: http.hsts.short %s, evidence profile %v; want %s", profile, r.Result, r.Evidence["profile"], want)
+				}
+			}
+		}
+		if !seen {
+			t.Errorf("--profile %s: no http.hsts.short finding", profile)
+		}
+	}
 	if code, _, errOut := scan("bad.lab.khien.test"); code != ExitBlocked {
 		t.Errorf("scan of the bad host: exit %d, want 1: %s", code, errOut)
 	}

@@ -29,6 +29,7 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	lang := fs.String("lang", "vi", "language of the table: vi or en")
 	concurrency := fs.Int("concurrency", 64, "targets assessed at once")
 	failOn := fs.String("fail-on", "high", "exit 1 when a check fails at or above this severity: critical, high, medium, low, info")
+	profile := fs.String("profile", string(check.ProfileKhien), "grade the tls and http checks by the choices of: khien, testssl (testssl.sh) or observatory (MDN HTTP Observatory)")
 	nf := netFlags(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,6 +45,10 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	}
 	if *concurrency < 1 {
 		return usageErr(env, fs, "--concurrency must be positive")
+	}
+	prof, err := check.ParseProfile(*profile)
+	if err != nil {
+		return usageErr(env, fs, "--profile: %v", err)
 	}
 	netCfg, err := nf.config()
 	if err != nil {
@@ -86,6 +91,7 @@ func runScan(ctx context.Context, env Env, g globals, args []string) error {
 	}
 	netCfg.Families.Vuln = ix
 	netCfg.Families.System = st.System
+	netCfg.Families.Profile = prof
 	scanner := &assess.Scanner{
 		Guard:       scope.New(netCfg.Fence, netCfg.Resolver, netCfg.Timeout).WithBudget(scope.NewBudget(netCfg.Conns, netCfg.Rate)),
 		Families:    app.Families(netCfg.Families),

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/khien-vn/khien/internal/app"
 	"github.com/khien-vn/khien/internal/assess"
+	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/data"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/scope"
@@ -26,7 +29,7 @@ func listenFlag(env Env) string {
 }
 
 func runServe(ctx context.Context, env Env, g globals, args []string) error {
-	fs := newFlags(env, &g, "serve", "[--db DSN] [--nats URL] [--listen ADDR] [--tls-cert F --tls-key F | --insecure-http]",
+	fs := newFlags(env, &g, "serve", "[--db DSN] [--nats URL] [--listen ADDR] [--tls-cert F --tls-key F | --insecure-http]\n  [--oidc-issuer URL --oidc-client-id ID --oidc-client-secret-file F [--oidc-redirect-url URL]]",
 		"Serve the dashboard (/), the JSON API (/api/v1, described at /api/v1/openapi.json), /healthz and /metrics\n"+
 			"over TLS (a self-signed certificate beside the store unless --tls-cert is given).\n"+
 			"Pending schema migrations are applied at start. SIGINT or SIGTERM shuts down gracefully.")
@@ -35,6 +38,9 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	qf := newQueueFlags(env, fs)
 	schedule := fs.Bool("schedule", true, "assess in-scope resources on their schedule (daily; levels 4–5 every 6 hours; adapted to risk)")
 	tf := newTLSFlags(env, fs)
+	of := newOIDCFlags(env, fs)
+	var retain retention
+	fs.Var(&retain, "retain-results", "keep per-check results this long (e.g. 400d, 9000h; default: forever); run counts,\nfindings, their history and each resource's latest run are always kept")
 	workers := fs.Int("workers", -1, "assessment jobs run in this process at once (default 8 with the local queue, 0 with --nats: `khien worker` runs them)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -48,6 +54,10 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		return err
 	}
 	qCfg, err := qf.config()
+	if err != nil {
+		return err
+	}
+	oidc, err := of.provider(netCfg.Roots)
 	if err != nil {
 		return err
 	}
@@ -80,6 +90,7 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		// Due resources become jobs, run by the workers. The lease covers the job's wait in
 		// the queue; when a backlog outlasts it, the slot is enqueued again under the same key.
 		sched.Queue, sched.Lease = a.Queue, time.Hour
+		sched.Retain = time.Duration(retain)
 		wg.Go(func() {
 			if err := sched.Run(ctx); err != nil {
 				log.Error("scheduler stopped", "err", err)
@@ -94,11 +105,16 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 		})
 	}
 	log.Info("job queue", "queue", a.QueueBackend, "workers", *workers, "schedule", *schedule)
-	return serveApp(ctx, env, a, ln)
+	return serveAppWith(ctx, env, a, ln, oidc)
 }
 
 // serveApp serves a's handler on ln until ctx ends.
 func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
+	return serveAppWith(ctx, env, a, ln, nil)
+}
+
+// serveAppWith is serveApp offering sign-in through oidc too, unless it is nil.
+func serveAppWith(ctx context.Context, env Env, a *app.App, ln net.Listener, oidc *auth.OIDC) error {
 	au, _, err := authFor(a.Store, env)
 	if err != nil {
 		return err
@@ -113,6 +129,7 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 		Prover:    a.Prover,
 		Assess:    a.Assess,
 		Assurance: a.Assurance,
+		OIDC:      oidc,
 	})
 	go a.Assurance.RunDaily(ctx, a.Log) // today's index snapshot, once a day
 	return web.ServeListener(ctx, a.Log, ln, h)
@@ -123,21 +140,56 @@ func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 type networkFlags struct {
 	resolver, fence, caFile *string
 	dbPass                  *string
+	dataRoots               *stringsFlag
 	timeout                 *time.Duration
 	conns                   *int
 	rate                    *float64
 }
 
 func netFlags(env Env, fs *flag.FlagSet) networkFlags {
-	return networkFlags{
+	n := networkFlags{
 		resolver: fs.String("resolver", env.Getenv("KHIEN_RESOLVER"), "DNS resolver host:port used for every lookup and connection (env KHIEN_RESOLVER)"),
 		fence:    fs.String("fence", env.Getenv("KHIEN_NET_FENCE"), "networks packets may go to at all, CIDRs or \"loopback\" (env KHIEN_NET_FENCE; empty: public addresses)"),
 		caFile:   fs.String("ca-file", env.Getenv("KHIEN_CA_FILE"), "PEM file of trusted root certificates (env KHIEN_CA_FILE; default: the system's)"),
 		timeout:  fs.Duration("timeout", 5*time.Second, "timeout of each network operation"),
 		conns:    fs.Int("conns", 6, "connections open at once to one IP address"),
 		rate:     fs.Float64("rate", 50, "new connections per second to one IP address (down to 1 for fragile hosts)"),
-		dbPass:   fs.String("db-passfile", env.Getenv("KHIEN_DB_PASSFILE"), "credentials of db: resources for data-security scans, one host:port:database:user:password per line (env KHIEN_DB_PASSFILE)"),
+		dbPass:   fs.String("db-passfile", env.Getenv("KHIEN_DB_PASSFILE"), "credentials of db: resources for data-security scans and database ownership proofs, one host:port:database:user:password per line (env KHIEN_DB_PASSFILE)"),
 	}
+	n.dataRoots = dataRootsFlag(env, fs)
+	return n
+}
+
+// stringsFlag is a repeatable string flag whose first use on the command line replaces the
+// values taken from the environment.
+type stringsFlag struct {
+	vals []string
+	set  bool
+}
+
+func (s *stringsFlag) String() string {
+	if s == nil {
+		return ""
+	}
+	return strings.Join(s.vals, string(filepath.ListSeparator))
+}
+
+func (s *stringsFlag) Set(v string) error {
+	if !s.set {
+		s.vals, s.set = nil, true
+	}
+	s.vals = append(s.vals, v)
+	return nil
+}
+
+// dataRootsFlag defines --data-root, the directories file: locations may be read under.
+func dataRootsFlag(env Env, fs *flag.FlagSet) *stringsFlag {
+	s := &stringsFlag{}
+	if v := env.Getenv("KHIEN_DATA_ROOTS"); v != "" {
+		s.vals = filepath.SplitList(v)
+	}
+	fs.Var(s, "data-root", "directory under which file: locations are read by data-security scans; repeatable (env KHIEN_DATA_ROOTS, "+string(filepath.ListSeparator)+"-separated; default none: no file is read)")
+	return s
 }
 
 // config checks the flags and turns them into the application's network configuration.
@@ -157,6 +209,11 @@ func (n networkFlags) config() (app.Net, error) {
 		}
 		cfg.Families.DBCredentials = creds
 	}
+	roots, err := data.NewRoots(n.dataRoots.vals...)
+	if err != nil {
+		return app.Net{}, err
+	}
+	cfg.Families.DataRoots = roots
 	if *n.caFile != "" {
 		pem, err := os.ReadFile(*n.caFile)
 		if err != nil {

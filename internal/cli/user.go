@@ -60,7 +60,7 @@ func operatorName(env Env) string {
 	return cmp.Or(env.Getenv("USER"), "cli")
 }
 
-const userUsage = `add --login LOGIN --role ROLE [--org CODE] [--name NAME] | passwd --login LOGIN | reset-mfa --login LOGIN`
+const userUsage = `add --login LOGIN --role ROLE [--org CODE] [--name NAME] | passwd --login LOGIN | reset-mfa --login LOGIN | link-oidc --login LOGIN --issuer URL --subject SUB`
 
 func runUser(ctx context.Context, env Env, g globals, args []string) error {
 	fs := newFlags(env, &g, "user", userUsage,
@@ -70,27 +70,31 @@ func runUser(ctx context.Context, env Env, g globals, args []string) error {
 			"             otpauth:// URI with an authenticator app. Needs KHIEN_SECRET_KEY, which seals it.\n"+
 			"  passwd     set an account's password, read from standard input; ends its sessions.\n"+
 			"  reset-mfa  give an account a new second factor and print its URI; ends its sessions.\n"+
+			"  link-oidc  link an identity of an OpenID Connect provider (its issuer and sub claim) to an\n"+
+			"             account: it then signs in through the provider as that account, with its role.\n"+
 			"Roles: "+joinRoleNames()+". Every role but platform_admin needs --org.")
 	login := fs.String("login", "", "the account's login")
 	role := fs.String("role", "", "add: the role")
 	org := fs.String("org", "", "add: the organization whose subtree the account sees")
 	name := fs.String("name", "", "add: the display name (default: the login)")
+	issuer := fs.String("issuer", "", "link-oidc: the provider's issuer URL, as its ID tokens state it")
+	subject := fs.String("subject", "", "link-oidc: the person's sub claim at the provider")
 	if len(args) == 0 {
-		return usageErr(env, fs, "name a subcommand: add, passwd or reset-mfa")
+		return usageErr(env, fs, "name a subcommand: add, passwd, reset-mfa or link-oidc")
 	}
 	sub := args[0]
 	if strings.HasPrefix(sub, "-") { // flags first: --help, or a subcommand forgotten
 		if err := parse(fs, args); err != nil {
 			return err
 		}
-		return usageErr(env, fs, "name a subcommand first: add, passwd or reset-mfa")
+		return usageErr(env, fs, "name a subcommand first: add, passwd, reset-mfa or link-oidc")
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	switch {
-	case sub != "add" && sub != "passwd" && sub != "reset-mfa":
-		return usageErr(env, fs, "unknown subcommand %q: use add, passwd or reset-mfa", sub)
+	case sub != "add" && sub != "passwd" && sub != "reset-mfa" && sub != "link-oidc":
+		return usageErr(env, fs, "unknown subcommand %q: use add, passwd, reset-mfa or link-oidc", sub)
 	case fs.NArg() != 0:
 		return usageErr(env, fs, "user %s takes no arguments, got %q", sub, fs.Args())
 	case *login == "":
@@ -99,6 +103,10 @@ func runUser(ctx context.Context, env Env, g globals, args []string) error {
 		return usageErr(env, fs, "--role is required: one of %s", joinRoleNames())
 	case sub != "add" && (*role != "" || *org != "" || *name != ""):
 		return usageErr(env, fs, "--role, --org and --name are for user add")
+	case sub == "link-oidc" && (*issuer == "" || *subject == ""):
+		return usageErr(env, fs, "--issuer and --subject are required")
+	case sub != "link-oidc" && (*issuer != "" || *subject != ""):
+		return usageErr(env, fs, "--issuer and --subject are for user link-oidc")
 	}
 	a, _, closeStore, err := openAccounts(ctx, env, g)
 	if err != nil {
@@ -143,6 +151,16 @@ func runUser(ctx context.Context, env Env, g globals, args []string) error {
 		}
 		fmt.Fprintf(env.Stdout, "Đã cấp lại yếu tố xác thực thứ hai / %s has a new second factor; its sessions are ended\n", u.Login)
 		printURI(env.Stdout, uri)
+	case "link-oidc":
+		u, err := a.UserByLogin(ctx, *login)
+		if err != nil {
+			return err
+		}
+		l, err := a.LinkOIDC(ctx, u.ID, *issuer, *subject)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Đã liên kết / linked %s to the subject %q of %s\n", u.Login, l.Subject, l.Issuer)
 	}
 	return nil
 }
