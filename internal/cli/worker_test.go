@@ -172,15 +172,43 @@ func (p *proc) logged(s string) int {
 	return n
 }
 
+// targets are the web servers a scale-out test assesses.
+type targets struct {
+	hits atomic.Int64 // requests received
+
+	mu      sync.Mutex
+	started map[*http.Request]time.Time // requests being answered, by when they came
+}
+
+// answering reports whether a request that came within the last d is still being answered:
+// whoever sent it holds its job for at least delay-d more.
+func (ts *targets) answering(d time.Duration) bool {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for _, at := range ts.started {
+		if time.Since(at) < d {
+			return true
+		}
+	}
+	return false
+}
+
 // startTargets starts n web servers on addresses of their own in 127.78.0.0/16, each
-// answering every request after delay, and returns their resource ids and a count of the
-// requests they received.
-func startTargets(t testing.TB, n int, delay time.Duration) ([]string, *atomic.Int64) {
+// answering every request after delay, and returns their resource ids and what they saw.
+func startTargets(t testing.TB, n int, delay time.Duration) ([]string, *targets) {
 	t.Helper()
-	hits := new(atomic.Int64)
+	ts := &targets{started: map[*http.Request]time.Time{}}
 	page := []byte("<!doctype html><html lang=vi><head><title>Cổng thông tin</title></head><body>Xin chào</body></html>")
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
+		ts.hits.Add(1)
+		ts.mu.Lock()
+		ts.started[r] = time.Now()
+		ts.mu.Unlock()
+		defer func() {
+			ts.mu.Lock()
+			delete(ts.started, r)
+			ts.mu.Unlock()
+		}()
 		select {
 		case <-time.After(delay):
 		case <-r.Context().Done():
@@ -200,7 +228,7 @@ func startTargets(t testing.TB, n int, delay time.Duration) ([]string, *atomic.I
 		t.Cleanup(func() { srv.Close() })
 		ids[i] = "url:http://" + ln.Addr().String() + "/"
 	}
-	return ids, hits
+	return ids, ts
 }
 
 // cluster is one test's deployment.
@@ -210,7 +238,7 @@ type cluster struct {
 	dsn, nats string
 	prefix    string
 	resources []string
-	hits      *atomic.Int64 // requests the targets received
+	targets   *targets      // what the targets saw
 	app       *app.App      // the test's own view of the store and the queue
 	ackWait   time.Duration
 	extra     []string // more flags for every process
@@ -224,9 +252,9 @@ func newCluster(t *testing.T, backend string, n int, delay time.Duration) *clust
 	if testing.Short() {
 		t.Skip("starts khien processes against PostgreSQL and NATS")
 	}
-	ids, hits := startTargets(t, n, delay)
+	ids, ts := startTargets(t, n, delay)
 	c := deploy(t, backend, queuetest.Postgres(t), ids)
-	c.hits = hits
+	c.targets = ts
 	return c
 }
 
@@ -392,15 +420,22 @@ func TestScaleOutKillWorker(t *testing.T) {
 			c := newCluster(t, backend, 48, 200*time.Millisecond)
 			srv := c.server("server")
 			eventually(t, 30*time.Second, "the server enqueues every due resource", func() bool { return c.waiting() == len(c.resources) })
+			// The victim works alone until it is killed in the middle of a job: it has one
+			// when a target is answering a request that came less than 50 ms ago (the
+			// targets take 200 ms), since nobody else is asking. The survivor comes after.
 			victim := c.worker("victim", c.dsn, 4)
-			survivor := c.worker("survivor", c.dsn, 4)
-			eventually(t, 60*time.Second, "a quarter of the batch is done, some by the victim", func() bool {
-				return c.assessed() >= len(c.resources)/4 && victim.logged(`"run done"`) > 0
+			eventually(t, 60*time.Second, "the victim is done with some jobs", func() bool {
+				return victim.logged(`"run done"`) > 0
 			})
-			if !victim.running() {
-				t.Fatal("the victim exited before it was killed")
+			deadline := time.Now().Add(30 * time.Second)
+			for !c.targets.answering(50 * time.Millisecond) {
+				if time.Now().After(deadline) || !victim.running() {
+					t.Fatal("the victim never held a job for long enough to be killed in its middle")
+				}
+				time.Sleep(time.Millisecond)
 			}
 			victim.kill()
+			survivor := c.worker("survivor", c.dsn, 4)
 			eventually(t, 120*time.Second, "every resource assessed", func() bool { return c.assessed() == len(c.resources) })
 			eventually(t, 30*time.Second, "the queue drains", func() bool { return c.waiting() == 0 })
 			survivor.stop(t)
@@ -563,7 +598,7 @@ func TestWorkerLosesDatabase(t *testing.T) {
 	}
 	eventually(t, 30*time.Second, "the worker takes every job", func() bool { n, _ := pending(); return n == len(c.resources) })
 	// Cut while the targets are being observed: the runs' writes are what fails.
-	eventually(t, 30*time.Second, "every target observed", func() bool { return c.hits.Load() >= int64(len(c.resources)) })
+	eventually(t, 30*time.Second, "every target observed", func() bool { return c.targets.hits.Load() >= int64(len(c.resources)) })
 	proxy.cut()
 	// Long enough for the scans to end and their writes to fail, and for ack waits to pass.
 	time.Sleep(3*ackWait + 2*time.Second)
