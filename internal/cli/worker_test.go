@@ -238,8 +238,8 @@ type cluster struct {
 	dsn, nats string
 	prefix    string
 	resources []string
-	targets   *targets      // what the targets saw
-	app       *app.App      // the test's own view of the store and the queue
+	targets   *targets // what the targets saw
+	app       *app.App // the test's own view of the store and the queue
 	ackWait   time.Duration
 	extra     []string // more flags for every process
 }
