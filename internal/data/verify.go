@@ -40,8 +40,9 @@ type Ownership struct {
 
 // ProveDatabase connects to c.Database through dial with the credentials of c.Resource and
 // returns how the challenge was met ("postgres-comment postgres://h:5432/hoso"), or an Invalid
-// error saying, in Vietnamese then English, what it read and where. No message holds the
-// password.
+// error saying, in Vietnamese then English, what it read and where: an *inventory.ProofError
+// whose attempt tells the pages why (db-unreachable, db-token-missing, db-no-credentials). No
+// message holds the password.
 func (o Ownership) ProveDatabase(ctx context.Context, c inventory.Challenge, dial func(ctx context.Context, network, address string) (net.Conn, error)) (string, error) {
 	if c.Database == "" || c.DBValue == "" {
 		return "", errs.E(errs.Invalid, "%s không phải thử thách của một cơ sở dữ liệu / %s is not a database challenge", c.Resource, c.Resource)
@@ -55,9 +56,9 @@ func (o Ownership) ProveDatabase(ctx context.Context, c inventory.Challenge, dia
 		var err error
 		if user, pass, err = o.Credentials(ctx, c.Resource); err != nil {
 			msg, _ := errs.Message(err)
-			return "", errs.Wrap(errs.Invalid, err,
+			return "", proofError(c, inventory.OutcomeDBNoCredentials, "no credentials (--db-passfile): "+msg, errs.Wrap(errs.Invalid, err,
 				"chưa chứng minh được quyền sở hữu %s: không có thông tin đăng nhập (--db-passfile): %s / ownership of %s is not proven: no credentials (--db-passfile): %s",
-				c.Resource, msg, c.Resource, msg)
+				c.Resource, msg, c.Resource, msg))
 		}
 	}
 	dsn, err := DatabaseURL(inventory.Resource{ID: c.Resource}, user, pass)
@@ -79,15 +80,22 @@ type proof struct {
 	user, pass string
 }
 
+// proofError is the *inventory.ProofError of one db attempt with outcome o; err, the
+// prover's bilingual account, speaks for it.
+func proofError(c inventory.Challenge, o inventory.ProofOutcome, detail string, err error) error {
+	return &inventory.ProofError{Resource: c.Resource, Err: err, Attempts: []inventory.ProofAttempt{{
+		Method: inventory.ProofDB, Target: c.Database, Outcome: o, Expected: c.DBValue, Detail: detail, Err: err}}}
+}
+
 // failed returns an Invalid error saying that ownership is not proven, because of vi / en.
 // The password, should a driver's message ever repeat it, is masked.
-func (p proof) failed(cause error, vi, en string) error {
+func (p proof) failed(o inventory.ProofOutcome, cause error, vi, en string) error {
 	if p.pass != "" {
 		vi = strings.ReplaceAll(vi, p.pass, "***")
 		en = strings.ReplaceAll(en, p.pass, "***")
 	}
-	return errs.Wrap(errs.Invalid, cause, "chưa chứng minh được quyền sở hữu %s: %s / ownership of %s is not proven: %s",
-		p.c.Resource, vi, p.c.Resource, en)
+	return proofError(p.c, o, en, errs.Wrap(errs.Invalid, cause, "chưa chứng minh được quyền sở hữu %s: %s / ownership of %s is not proven: %s",
+		p.c.Resource, vi, p.c.Resource, en))
 }
 
 // connectFailed reports a failed connection (query false) or query (query true).
@@ -101,7 +109,7 @@ func (p proof) connectFailed(err error, query bool) error {
 		vi, en = "không đọc được", "cannot query"
 	}
 	detail := err.Error()
-	return p.failed(err,
+	return p.failed(inventory.OutcomeDBUnreachable, err,
 		fmt.Sprintf("%s %s với người dùng %s: %s", vi, p.c.Database, as, detail),
 		fmt.Sprintf("%s %s as user %s: %s", en, p.c.Database, as, detail))
 }
@@ -129,11 +137,11 @@ func (p proof) postgres(ctx context.Context, dsn string, dial func(ctx context.C
 		return "postgres-comment " + p.c.Database, nil
 	}
 	if comment == "" {
-		return "", p.failed(nil,
+		return "", p.failed(inventory.OutcomeDBTokenMissing, nil,
 			fmt.Sprintf("cơ sở dữ liệu %s không có chú thích, cần %s (chạy: %s)", name, p.c.DBValue, p.c.DBSQL),
 			fmt.Sprintf("database %s has no comment, expected %s (run: %s)", name, p.c.DBValue, p.c.DBSQL))
 	}
-	return "", p.failed(nil,
+	return "", p.failed(inventory.OutcomeDBTokenMissing, nil,
 		fmt.Sprintf("chú thích của cơ sở dữ liệu %s là %s, cần chứa %s (chạy: %s)", name, shorten(comment), p.c.DBValue, p.c.DBSQL),
 		fmt.Sprintf("database %s: comment is %s, expected %s (run: %s)", name, shorten(comment), p.c.DBValue, p.c.DBSQL))
 }
@@ -166,7 +174,7 @@ func (p proof) mysql(ctx context.Context, dsn string, dial func(ctx context.Cont
 	if err != nil {
 		var me *mysql.MySQLError
 		if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1054) { // no such table, no such column
-			return "", p.failed(err,
+			return "", p.failed(inventory.OutcomeDBTokenMissing, err,
 				fmt.Sprintf("cơ sở dữ liệu %s không có bảng %s(token) chứa %s (chạy: %s)", name, VerificationTable, p.c.DBValue, p.c.DBSQL),
 				fmt.Sprintf("database %s has no table %s(token) holding %s (run: %s)", name, VerificationTable, p.c.DBValue, p.c.DBSQL))
 		}
@@ -190,11 +198,11 @@ func (p proof) mysql(ctx context.Context, dsn string, dial func(ctx context.Cont
 		return "", p.connectFailed(err, true)
 	}
 	if len(seen) == 0 {
-		return "", p.failed(nil,
+		return "", p.failed(inventory.OutcomeDBTokenMissing, nil,
 			fmt.Sprintf("bảng %s.%s trống, cần một dòng %s (chạy: %s)", name, VerificationTable, p.c.DBValue, p.c.DBSQL),
 			fmt.Sprintf("table %s.%s is empty, expected a row %s (run: %s)", name, VerificationTable, p.c.DBValue, p.c.DBSQL))
 	}
-	return "", p.failed(nil,
+	return "", p.failed(inventory.OutcomeDBTokenMissing, nil,
 		fmt.Sprintf("bảng %s.%s có %s, cần một dòng %s", name, VerificationTable, strings.Join(seen, ", "), p.c.DBValue),
 		fmt.Sprintf("table %s.%s holds %s, expected a row %s", name, VerificationTable, strings.Join(seen, ", "), p.c.DBValue))
 }

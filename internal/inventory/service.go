@@ -324,7 +324,7 @@ func (s *Service) IssueChallenge(ctx context.Context, id string) (Challenge, err
 // scope package, which keeps every connection within the safety fence.
 type Prover interface {
 	// Prove returns how the challenge was met ("dns-txt _khien-challenge.x.vn") or an error
-	// saying what was looked up and found.
+	// saying what was looked up and found: a *ProofError, whose attempts the pages show.
 	Prove(ctx context.Context, c Challenge) (string, error)
 }
 

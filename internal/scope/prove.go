@@ -2,12 +2,12 @@ package scope
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
-	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
@@ -23,33 +23,41 @@ type Prover struct {
 
 var _ inventory.Prover = (*Prover)(nil)
 
-// Prove returns how c was met, or an Invalid error saying what each method found.
+// Prove returns how c was met, or an *inventory.ProofError saying what each method found.
 func (p *Prover) Prove(ctx context.Context, c inventory.Challenge) (string, error) {
 	if c.Database != "" {
 		return p.proveDatabase(ctx, c)
 	}
-	var tried []string
+	var tried []inventory.ProofAttempt
 	if c.DNSName != "" {
+		a := inventory.ProofAttempt{Method: inventory.ProofDNSTXT, Target: c.DNSName, Expected: c.DNSValue}
 		if p.Guard.resolver == nil {
-			tried = append(tried, "DNS: no resolver configured")
+			a.Outcome, a.Detail = inventory.OutcomeNoResolver, "DNS: no resolver configured"
 		} else {
 			txts, err := p.Guard.resolver.TXT(ctx, c.DNSName)
 			switch {
 			case err != nil:
-				tried = append(tried, fmt.Sprintf("DNS TXT %s: %v", c.DNSName, err))
+				a.Outcome, a.Err = inventory.OutcomeLookupFailed, err
+				if errors.Is(err, ErrFenced) {
+					// The resolver itself lies outside the fence: a configuration error.
+					a.Outcome = inventory.OutcomeRefusedByScope
+				}
+				a.Detail = fmt.Sprintf("DNS TXT %s: %v", c.DNSName, err)
 			case containsExact(txts, c.DNSValue):
 				return "dns-txt " + c.DNSName, nil
 			default:
-				tried = append(tried, fmt.Sprintf("DNS TXT %s: %d record(s), none is %q", c.DNSName, len(txts), c.DNSValue))
+				a.Outcome, a.Seen = inventory.OutcomeRecordMissing, len(txts)
+				a.Detail = fmt.Sprintf("DNS TXT %s: %d record(s), none is %q", c.DNSName, len(txts), c.DNSValue)
 			}
 		}
+		tried = append(tried, a)
 	}
-	ok, detail := p.proveHTTP(ctx, c)
+	a, ok := p.proveHTTP(ctx, c)
 	if ok {
 		return "http " + c.HTTPURL, nil
 	}
-	tried = append(tried, detail)
-	return "", errs.E(errs.Invalid, "ownership of %s is not proven: %s", c.Resource, strings.Join(tried, "; "))
+	tried = append(tried, a)
+	return "", &inventory.ProofError{Resource: c.Resource, Attempts: tried}
 }
 
 func containsExact(vs []string, want string) bool {
@@ -61,7 +69,9 @@ func containsExact(vs []string, want string) bool {
 	return false
 }
 
-func (p *Prover) proveHTTP(ctx context.Context, c inventory.Challenge) (bool, string) {
+// proveHTTP fetches c.HTTPURL and reports whether it served the token, and if not, why.
+func (p *Prover) proveHTTP(ctx context.Context, c inventory.Challenge) (inventory.ProofAttempt, bool) {
+	a := inventory.ProofAttempt{Method: inventory.ProofHTTP, Target: c.HTTPURL, Expected: c.Token}
 	client := &http.Client{
 		Timeout:   p.Guard.timeout,
 		Transport: &http.Transport{DialContext: p.Guard.DialFenced, Proxy: nil, DisableKeepAlives: true},
@@ -70,19 +80,29 @@ func (p *Prover) proveHTTP(ctx context.Context, c inventory.Challenge) (bool, st
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.HTTPURL, nil)
 	if err != nil {
-		return false, fmt.Sprintf("HTTP %s: %v", c.HTTPURL, err)
+		a.Outcome, a.Err, a.Detail = inventory.OutcomeHTTPUnreachable, err, fmt.Sprintf("HTTP %s: %v", c.HTTPURL, err)
+		return a, false
 	}
 	if p.UserAgent != "" {
 		req.Header.Set("User-Agent", p.UserAgent)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false, fmt.Sprintf("HTTP %s: %v", c.HTTPURL, err)
+		a.Outcome, a.Err, a.Detail = inventory.OutcomeHTTPUnreachable, err, fmt.Sprintf("HTTP %s: %v", c.HTTPURL, err)
+		if errors.Is(err, ErrFenced) {
+			a.Outcome = inventory.OutcomeRefusedByScope
+		}
+		return a, false
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode == http.StatusOK && strings.TrimSpace(string(body)) == c.Token {
-		return true, ""
+		return a, true
 	}
-	return false, fmt.Sprintf("HTTP %s: status %d, body is not the token", c.HTTPURL, resp.StatusCode)
+	a.Outcome, a.Status = inventory.OutcomeHTTPBodyMismatch, resp.StatusCode
+	if resp.StatusCode != http.StatusOK {
+		a.Outcome = inventory.OutcomeHTTPStatus
+	}
+	a.Detail = fmt.Sprintf("HTTP %s: status %d, body is not the token", c.HTTPURL, resp.StatusCode)
+	return a, false
 }

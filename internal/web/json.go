@@ -49,6 +49,8 @@ type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Attempts say, for a failed ownership proof, what each method found (ui_verify.go).
+	Attempts []proofAttemptJSON `json:"attempts,omitempty"`
 }
 
 // writeError is the only place that turns an error into a response. Kinds map to statuses
@@ -76,6 +78,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		}
 		body.Code = kind.String()
 		body.Message, body.Field = userMessage(err)
+		if pe, ok := errors.AsType[*inventory.ProofError](err); ok && kind != errs.Internal {
+			body.Attempts = proofAttemptsJSON(pe)
+		}
 	}
 	if status == http.StatusInternalServerError {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", routeOf(r), "err", err)

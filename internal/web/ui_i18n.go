@@ -204,6 +204,8 @@ var messages = map[string]msg{
 	"verify.already":     {"Tài nguyên này đã được xác minh; không cần làm gì thêm.", "This resource is verified already; there is nothing more to do."},
 	"verify.done":        {"Đã xác minh quyền sở hữu; tài nguyên đã vào phạm vi quét.", "Ownership is verified; the resource is now in scope for scanning."},
 	"verify.failed":      {"Chưa chứng minh được quyền sở hữu: Khiên không tìm thấy mã thử thách ở bản ghi DNS TXT, tệp HTTP hay trong cơ sở dữ liệu. Kiểm tra giá trị đã công bố (bản ghi DNS có thể cần vài phút) rồi thử lại.", "Ownership is not proven: Khiên found the challenge neither in the DNS TXT record, nor in the HTTP file, nor in the database. Check what was published (a DNS record may take a few minutes) and try again."},
+	"verify.why":         {"Chưa chứng minh được quyền sở hữu. Khiên đã thử:", "Ownership is not proven. What Khiên tried:"},
+	"verify.retry":       {"Sửa theo các lý do trên rồi bấm «Kiểm tra ngay» lần nữa; mã thử thách vẫn giữ nguyên.", "Fix what is said above, then press “Check now” again; the challenge stays the same."},
 	"verify.none":        {"Chưa có mã thử thách nào cho tài nguyên này; hãy mở trang xác minh quyền sở hữu và bấm «Nhận mã thử thách».", "No challenge was issued for this resource; open its ownership page and press “Get the challenge”."},
 	"verify.unavailable": {"Chức năng xác minh quyền sở hữu chưa được cấu hình trên máy chủ này.", "Ownership verification is not configured on this server."},
 	"system.owner":       {"Đơn vị chủ quản", "Owner"},

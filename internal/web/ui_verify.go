@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 
 	"github.com/khien-vn/khien/internal/auth"
+	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/errs"
 	"github.com/khien-vn/khien/internal/inventory"
 )
@@ -28,6 +31,9 @@ type verifyData struct {
 	Pending   bool   // a challenge is issued: Challenge holds it
 	Issue     string // where the form that issues the challenge posts
 	Enabled   bool   // a prover is configured, so the check can run
+	// Reasons say, method by method, why the check just run did not prove ownership; the
+	// page shows them in its language.
+	Reasons []check.Text
 }
 
 // handleVerifyPage shows the pending ownership challenge of a resource, or a button to issue
@@ -46,18 +52,28 @@ func (p *pages) handleVerifyPage() http.Handler {
 			p.fail(w, r, errs.E(errs.Forbidden, "proving ownership of %s needs %s", res.ID, auth.InventoryWrite))
 			return
 		}
-		d := verifyData{Resource: res, Action: verifyPath(res.ID), Back: "/systems/" + url.PathEscape(res.System),
-			Verified: res.Scope == inventory.ScopeVerified, Enabled: p.prover != nil,
-			Issue: "/resources/" + url.PathEscape(res.ID) + "/challenge"}
-		if !d.Verified && res.VerifyToken != "" {
-			if d.Challenge, err = inventory.ChallengeFor(res, res.VerifyToken); err != nil {
-				p.fail(w, r, err)
-				return
-			}
-			d.Pending = true
+		d, err := p.verifyData(res)
+		if err != nil {
+			p.fail(w, r, err)
+			return
 		}
 		p.render(w, r, http.StatusOK, "verify", newView(r, "verify.title", d))
 	})
+}
+
+// verifyData is the ownership page of res: its pending challenge, if any, and the forms.
+func (p *pages) verifyData(res inventory.Resource) (verifyData, error) {
+	d := verifyData{Resource: res, Action: verifyPath(res.ID), Back: "/systems/" + url.PathEscape(res.System),
+		Verified: res.Scope == inventory.ScopeVerified, Enabled: p.prover != nil,
+		Issue: "/resources/" + url.PathEscape(res.ID) + "/challenge"}
+	if !d.Verified && res.VerifyToken != "" {
+		c, err := inventory.ChallengeFor(res, res.VerifyToken)
+		if err != nil {
+			return verifyData{}, err
+		}
+		d.Challenge, d.Pending = c, true
+	}
+	return d, nil
 }
 
 // handleChallengeForm issues the ownership challenge of a resource (or keeps the pending one),
@@ -80,8 +96,11 @@ func (p *pages) handleChallengeForm() http.Handler {
 }
 
 // handleVerifyForm checks the pending challenge and goes back to the system's page, saying
-// whether the resource is now verified. Why a check failed is logged: the prover's account
-// of what it looked up is in English only, so the page shows the catalog's reason.
+// that the resource is now verified. When the check fails with the prover's account of each
+// method (an *inventory.ProofError), the ownership page is shown again, unredirected, with
+// status 422 and each method's reason in the page's language: the reasons are built from
+// outcome codes, never from the prover's English detail, which goes to the log. A failure
+// without that account goes back to the system's page with the catalog's general reason.
 func (p *pages) handleVerifyForm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, id := r.Context(), r.PathValue("id")
@@ -96,6 +115,10 @@ func (p *pages) handleVerifyForm() http.Handler {
 		}
 		back := "/systems/" + url.PathEscape(res.System)
 		if _, err := p.inv.Verify(ctx, res.ID, p.prover); err != nil {
+			if pe, ok := errors.AsType[*inventory.ProofError](err); ok && (errs.Is(err, errs.Invalid) || errs.Is(err, errs.OutOfScope)) {
+				p.renderNotProven(ctx, w, r, res, pe, err)
+				return
+			}
 			if !errs.Is(err, errs.Invalid) {
 				p.fail(w, r, err)
 				return
@@ -110,4 +133,44 @@ func (p *pages) handleVerifyForm() http.Handler {
 		}
 		seeOther(w, r, back+"?done=verified")
 	})
+}
+
+// renderNotProven shows the ownership page of res again with why pe's check failed: 422, or
+// 403 when the fence refused the only method (the status the error page gave it before).
+func (p *pages) renderNotProven(ctx context.Context, w http.ResponseWriter, r *http.Request, res inventory.Resource, pe *inventory.ProofError, err error) {
+	p.log.InfoContext(ctx, "ownership not proven from the page", "resource", res.ID, "err", err)
+	d, derr := p.verifyData(res)
+	if derr != nil {
+		p.fail(w, r, derr)
+		return
+	}
+	for _, a := range pe.Attempts {
+		d.Reasons = append(d.Reasons, check.Text(a.Reason()))
+	}
+	status := http.StatusUnprocessableEntity
+	if errs.Is(err, errs.OutOfScope) {
+		status = http.StatusForbidden
+	}
+	p.render(w, r, status, "verify", newView(r, "verify.title", d))
+}
+
+// proofAttemptJSON is one method of a failed ownership proof in an API error: the stable
+// outcome code for programs, the reason in both languages for people.
+type proofAttemptJSON struct {
+	Method  string         `json:"method"`
+	Target  string         `json:"target"`
+	Outcome string         `json:"outcome"`
+	Status  int            `json:"status,omitempty"` // http-status
+	Seen    int            `json:"seen,omitempty"`   // record-missing
+	Reason  inventory.Text `json:"reason"`
+}
+
+// proofAttemptsJSON lists the attempts of pe for the API's error. The English detail stays
+// out: the message already carries it.
+func proofAttemptsJSON(pe *inventory.ProofError) []proofAttemptJSON {
+	out := make([]proofAttemptJSON, len(pe.Attempts))
+	for i, a := range pe.Attempts {
+		out[i] = proofAttemptJSON{Method: a.Method, Target: a.Target, Outcome: string(a.Outcome), Status: a.Status, Seen: a.Seen, Reason: a.Reason()}
+	}
+	return out
 }

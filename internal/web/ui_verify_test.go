@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -48,6 +50,16 @@ func challenges(t *testing.T, tp *twoProvinces) int {
 		t.Fatalf("GET /api/v1/audit = %d %s", rec.Code, rec.Body)
 	}
 	return strings.Count(rec.Body.String(), `"action":"resource.challenge"`)
+}
+
+// auditCount counts the resource.verify entries of the audit log.
+func auditCount(t *testing.T, tp *twoProvinces) int {
+	t.Helper()
+	rec := send(t, tp.srv, "GET", "/api/v1/audit?object_type=resource&limit=100", "", bearer(tp.tokens["hn-admin"]))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /api/v1/audit = %d %s", rec.Code, rec.Body)
+	}
+	return strings.Count(rec.Body.String(), `"action":"resource.verify"`)
 }
 
 // TestVerifyPage walks the ownership page: the link on the system's page, the challenge
@@ -131,6 +143,97 @@ func TestVerifyPage(t *testing.T) {
 	if body := pageDo(t, failing, admin, "GET", "/systems/hn-portal?e=verify", nil).Body.String(); !strings.Contains(body, tr(langVI, "verify.failed")) {
 		t.Errorf("the system page does not say why the check failed:\n%s", body)
 	}
+	// A check that fails with the prover's account shows the ownership page again (422), each
+	// method's reason in the page's language and nothing of the other, nor the English detail.
+	proof := &inventory.ProofError{Resource: "dns:x.vn", Attempts: []inventory.ProofAttempt{
+		{Method: inventory.ProofDNSTXT, Target: "_khien-challenge.x.vn", Outcome: inventory.OutcomeRecordMissing, Seen: 2,
+			Expected: "khien-verification=" + token, Detail: "DNS TXT _khien-challenge.x.vn: 2 record(s), none is the value"},
+		{Method: inventory.ProofHTTP, Target: "http://x.vn/.well-known/khien-verification.txt", Outcome: inventory.OutcomeHTTPStatus, Status: 404,
+			Detail: "HTTP http://x.vn/.well-known/khien-verification.txt: status 404, body is not the token"},
+	}}
+	explained := verifyServer(t, tp, prover{err: proof})
+	before := auditCount(t, tp)
+	for _, l := range []lang{langVI, langEN} {
+		h := admin.Clone()
+		h.Set("Cookie", h.Get("Cookie")+"; lang="+string(l))
+		rec := pageDo(t, explained, h, "POST", "/resources/dns:x.vn/verify", nil)
+		body := rec.Body.String()
+		if rec.Code != http.StatusUnprocessableEntity || rec.Header().Get("Location") != "" {
+			t.Fatalf("%s: a check failing with reasons = %d %s; want 422 on the ownership page", l, rec.Code, rec.Header().Get("Location"))
+		}
+		other := langEN
+		if l == langEN {
+			other = langVI
+		}
+		want := []string{`id="verify-failed"`, tr(l, "verify.why"), tr(l, "verify.retry"), `id="verify-now"`, `id="verify-http-token">` + token + `<`}
+		var unwanted []string
+		for _, a := range proof.Attempts {
+			r := a.Reason()
+			mine, theirs := r.VI, r.EN
+			if l == langEN {
+				mine, theirs = r.EN, r.VI
+			}
+			want = append(want, template.HTMLEscapeString(mine))
+			unwanted = append(unwanted, template.HTMLEscapeString(theirs), a.Detail)
+		}
+		unwanted = append(unwanted, tr(other, "verify.why"), tr(other, "verify.retry"), tr(l, "verify.failed"))
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the page of a failed check lacks %q:\n%s", l, w, body)
+			}
+		}
+		for _, u := range unwanted {
+			if strings.Contains(body, u) {
+				t.Errorf("%s: the page of a failed check shows %q", l, u)
+			}
+		}
+		if got := strings.Count(body, `class="verify-reason"`); got != len(proof.Attempts) {
+			t.Errorf("%s: %d reasons shown, want %d", l, got, len(proof.Attempts))
+		}
+	}
+	if n := auditCount(t, tp); n != before {
+		t.Errorf("failed checks added %d audit entries; want none, as before", n-before)
+	}
+	// The Vietnamese reason reads as a sentence of its own.
+	if r := proof.Attempts[0].Reason().VI; r != "Không tìm thấy bản ghi TXT khien-verification="+token+" tại _khien-challenge.x.vn (thấy 2 bản ghi khác)." {
+		t.Errorf("Vietnamese reason = %q", r)
+	}
+	// The same account reaches API clients, attempt by attempt.
+	api := send(t, explained, "POST", "/api/v1/resources/dns:x.vn/verify", "", bearer(tp.tokens["hn-admin"]))
+	if api.Code != http.StatusBadRequest {
+		t.Fatalf("POST /api/v1/resources/dns:x.vn/verify = %d %s", api.Code, api.Body)
+	}
+	var e struct {
+		Error struct {
+			Code     string `json:"code"`
+			Message  string `json:"message"`
+			Attempts []struct {
+				Method, Target, Outcome string
+				Status, Seen            int
+				Reason                  struct{ VI, EN string }
+			} `json:"attempts"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(api.Body.Bytes(), &e); err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := json.Unmarshal(api.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkSchema(t, openAPIDoc(t), map[string]any{"$ref": "#/components/schemas/Error"}, got, "") {
+		t.Errorf("the verify error departs from openapi.json: %s\n%s", p, api.Body)
+	}
+	if e.Error.Code != "invalid" || e.Error.Message != proof.Error() || len(e.Error.Attempts) != 2 {
+		t.Fatalf("API error = %s", api.Body)
+	}
+	for i, a := range e.Error.Attempts {
+		p := proof.Attempts[i]
+		if a.Method != p.Method || a.Target != p.Target || a.Outcome != string(p.Outcome) || a.Status != p.Status || a.Seen != p.Seen || a.Reason.VI != p.Reason().VI || a.Reason.EN != p.Reason().EN {
+			t.Errorf("API attempt %d = %+v; want %+v", i, a, p)
+		}
+	}
+
 	rec = pageDo(t, failing, admin, "POST", "/resources/url:https:%2F%2Fx.vn%2F/verify", nil)
 	if loc := rec.Header().Get("Location"); loc != "/systems/hn-portal?e=verifynone" {
 		t.Errorf("checking a resource without a challenge = %d %s", rec.Code, loc)
