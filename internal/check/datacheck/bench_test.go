@@ -8,7 +8,7 @@ import (
 	"github.com/khien-vn/khien/internal/lab/datalab"
 )
 
-// BenchmarkCrawl crawls the lab's hosts: one host at a time, then eight hosts on distinct
+// BenchmarkCrawl crawls the lab's hosts, the scripts their pages load included: one host at a time, then eight hosts on distinct
 // loopback addresses crawled in parallel, as an assessment of many resources does.
 func BenchmarkCrawl(b *testing.B) {
 	for _, kind := range []datalab.Kind{datalab.Leaky, datalab.Clean} {
@@ -21,22 +21,30 @@ func BenchmarkCrawl(b *testing.B) {
 			r := resource(b, "url:"+h.URL)
 			env := envFor(b, r, "")
 			f := Family(Config{Key: []byte("bench")})
-			var pages, bytes int
+			var pages, scripts, bytes int
 			b.ResetTimer()
 			for b.Loop() {
 				o, err := f.Observe(b.Context(), r, env)
 				if err != nil {
 					b.Fatal(err)
 				}
-				pages, bytes = len(o.Pages), 0
+				pages, scripts, bytes = len(o.Pages), 0, 0
 				for _, p := range o.Pages {
 					bytes += p.Bytes
 				}
+				for _, p := range o.Scripts {
+					if p.Source == "" {
+						scripts++
+						bytes += p.Bytes
+					}
+				}
 				_ = piiPublic(o)
 				_ = classifiedPublic(o)
+				_ = secretPublic(o)
 			}
 			b.SetBytes(int64(bytes))
 			b.ReportMetric(float64(pages), "pages/op")
+			b.ReportMetric(float64(scripts), "scripts/op")
 			b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
 		})
 	}

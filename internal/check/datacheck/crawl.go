@@ -34,7 +34,11 @@ type Observation struct {
 	MaxDepth int      `json:"max_depth"`
 	MaxPages int      `json:"max_pages"`
 	Pages    []Page   `json:"pages"` // in order of depth, then URL
-	Skipped  Skipped  `json:"skipped"`
+	// MaxScripts and Scripts are the same-site scripts and source maps the pages load,
+	// scanned for credentials only (see scanScripts), in the order they were queued.
+	MaxScripts int     `json:"max_scripts"`
+	Scripts    []Page  `json:"scripts,omitempty"`
+	Skipped    Skipped `json:"skipped"`
 	// Stopped says why the crawl ended before it ran out of links: "page limit", "time
 	// budget"; empty when it did not.
 	Stopped string `json:"stopped,omitempty"`
@@ -45,6 +49,11 @@ type Skipped struct {
 	Robots    int `json:"robots"`     // disallowed by robots.txt
 	OtherSite int `json:"other_site"` // another host
 	NotText   int `json:"not_text"`   // images, archives, PDFs and other bodies not read as text
+	// ScriptsOtherSite counts scripts loaded from another host (a CDN, analytics): never
+	// fetched, since the scan stays on the site it was authorized for.
+	ScriptsOtherSite int `json:"scripts_other_site"`
+	// ScriptLimit counts same-site scripts and source maps left unfetched past MaxScripts.
+	ScriptLimit int `json:"script_limit"`
 }
 
 // Page is one fetched URL and what the detectors found in its text.
@@ -52,6 +61,8 @@ type Page struct {
 	URL         string        `json:"url"`
 	Final       string        `json:"final,omitempty"` // after redirects, when different
 	Depth       int           `json:"depth"`
+	From        string        `json:"from,omitempty"`   // for a script, the page loading it; for a source map, its script
+	Source      string        `json:"source,omitempty"` // for a source map, the original file its findings are in
 	Status      int           `json:"status,omitempty"`
 	ContentType string        `json:"content_type,omitempty"`
 	Bytes       int           `json:"bytes,omitempty"`
@@ -127,10 +138,12 @@ type crawler struct {
 	secrets   []detect.Detector // run over the page source, see pageSecrets
 	opts      detect.Options
 
-	mu      sync.Mutex
-	seen    map[string]bool
-	fetched int
-	obs     Observation
+	mu          sync.Mutex
+	seen        map[string]bool
+	fetched     int
+	scriptRefs  map[string][]*url.URL // page URL → the scripts it loads, in document order
+	seenScripts map[string]bool
+	obs         Observation
 }
 
 // concurrency is the most requests in flight to one host: a crawl is what a visitor does,
@@ -184,7 +197,10 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 			secrets:   pageSecrets(),
 			opts:      f.cfg.Detect,
 			seen:      map[string]bool{},
-			obs:       Observation{Start: start.String(), MaxDepth: f.cfg.MaxDepth, MaxPages: f.cfg.MaxPages},
+			obs: Observation{Start: start.String(), MaxDepth: f.cfg.MaxDepth, MaxPages: f.cfg.MaxPages,
+				MaxScripts: f.cfg.MaxScripts},
+			scriptRefs:  map[string][]*url.URL{},
+			seenScripts: map[string]bool{},
 		}
 		c.opts.Key = f.key
 		c.client = &http.Client{Transport: tr, Timeout: 2 * timeout, CheckRedirect: c.checkRedirect}
@@ -260,10 +276,13 @@ func (c *crawler) crawl(ctx context.Context, start *url.URL) {
 			}
 			c.fetched++
 			g.Go(func() error {
-				page, links := c.fetch(ctx, u, depth)
+				page, links, scripts := c.fetch(ctx, u, depth)
 				c.mu.Lock()
 				defer c.mu.Unlock()
 				c.obs.Pages = append(c.obs.Pages, page)
+				if len(scripts) > 0 {
+					c.scriptRefs[page.URL] = scripts
+				}
 				if depth < c.cfg.MaxDepth {
 					next = append(next, c.follow(links)...)
 				}
@@ -274,15 +293,16 @@ func (c *crawler) crawl(ctx context.Context, start *url.URL) {
 		slices.SortFunc(next, func(a, b *url.URL) int { return strings.Compare(a.String(), b.String()) })
 		level = next
 	}
-	if ctx.Err() != nil {
-		c.obs.Stopped = "time budget"
-	}
 	slices.SortStableFunc(c.obs.Pages, func(a, b Page) int {
 		if a.Depth != b.Depth {
 			return a.Depth - b.Depth
 		}
 		return strings.Compare(a.URL, b.URL)
 	})
+	c.scanScripts(ctx)
+	if ctx.Err() != nil {
+		c.obs.Stopped = "time budget"
+	}
 }
 
 // follow returns the links worth fetching that were not seen before. c.mu is held.
@@ -326,54 +346,32 @@ func textLike(p string) bool {
 	return true
 }
 
-// fetch gets one page and scans its text.
-func (c *crawler) fetch(ctx context.Context, u *url.URL, depth int) (Page, []*url.URL) {
+// fetch gets one page and scans its text. It returns the links and the scripts of an HTML page.
+func (c *crawler) fetch(ctx context.Context, u *url.URL, depth int) (Page, []*url.URL, []*url.URL) {
 	page := Page{URL: u.String(), Depth: depth}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		page.Error = err.Error()
-		return page, nil
-	}
-	req.Header.Set("User-Agent", c.userAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml,text/plain,text/csv,application/json;q=0.9,*/*;q=0.1")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		page.Error = unwrapURLError(err).Error()
-		return page, nil
-	}
-	defer resp.Body.Close()
-	page.Status = resp.StatusCode
-	final := resp.Request.URL
-	if f := final.String(); f != page.URL {
-		page.Final = f
+	var k kind
+	resp, ok := c.get(ctx, &page, "text/html,application/xhtml+xml,text/plain,text/csv,application/json;q=0.9,*/*;q=0.1",
+		func(contentType, p string) bool {
+			k = bodyKind(contentType, p)
+			return k != kindNone
+		})
+	if resp.final != nil && page.Final != "" {
 		c.mu.Lock()
-		c.seen[f] = true
+		c.seen[page.Final] = true
 		c.mu.Unlock()
 	}
-	page.ContentType = resp.Header.Get("Content-Type")
-	kind := bodyKind(page.ContentType, final.Path)
-	if resp.StatusCode != http.StatusOK || kind == kindNone {
-		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // so the connection can be reused
-		return page, nil
+	if !ok {
+		return page, nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
-	if err != nil && len(body) == 0 {
-		page.Error = err.Error()
-		return page, nil
-	}
-	if int64(len(body)) > c.cfg.MaxBody {
-		body, page.Truncated = body[:c.cfg.MaxBody], true
-	}
-	page.Bytes = len(body)
 	var (
-		text, source []byte
-		links        []*url.URL
+		text, source   []byte
+		links, scripts []*url.URL
 	)
-	if kind == kindHTML {
-		source = decodeHTML(body, page.ContentType)
-		text, links = extractHTML(source, final)
+	if k == kindHTML {
+		source = decodeHTML(resp.body, page.ContentType)
+		text, links, scripts = extractHTML(source, resp.final)
 	} else {
-		text = decodeText(body, page.ContentType)
+		text = decodeText(resp.body, page.ContentType)
 		source = text
 	}
 	page.Report = detect.Scan(text, c.detectors, c.opts)
@@ -381,7 +379,54 @@ func (c *crawler) fetch(ctx context.Context, u *url.URL, depth int) (Page, []*ur
 	// so they are looked for in the source. Their findings join the page's report.
 	page.Report.Findings = append(page.Report.Findings, detect.Scan(source, c.secrets, c.opts).Findings...)
 	page.Scanned = true
-	return page, links
+	return page, links, scripts
+}
+
+// response is what get read of one answer.
+type response struct {
+	final  *url.URL // the URL answering, after redirects; nil when nothing answered
+	header http.Header
+	body   []byte // at most MaxBody bytes
+}
+
+// get requests page.URL and fills in the page's status, final URL, media type, size and
+// error. It reads the body, up to MaxBody, only of a 200 answer whose type read accepts, and
+// says whether it did.
+func (c *crawler) get(ctx context.Context, page *Page, accept string, read func(contentType, path string) bool) (response, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page.URL, nil)
+	if err != nil {
+		page.Error = err.Error()
+		return response{}, false
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("Accept", accept)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		page.Error = unwrapURLError(err).Error()
+		return response{}, false
+	}
+	defer resp.Body.Close()
+	page.Status = resp.StatusCode
+	out := response{final: resp.Request.URL, header: resp.Header}
+	if f := out.final.String(); f != page.URL {
+		page.Final = f
+	}
+	page.ContentType = resp.Header.Get("Content-Type")
+	if resp.StatusCode != http.StatusOK || !read(page.ContentType, out.final.Path) {
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // so the connection can be reused
+		return out, false
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
+	if err != nil && len(body) == 0 {
+		page.Error = err.Error()
+		return out, false
+	}
+	if int64(len(body)) > c.cfg.MaxBody {
+		body, page.Truncated = body[:c.cfg.MaxBody], true
+	}
+	page.Bytes = len(body)
+	out.body = body
+	return out, true
 }
 
 type kind int

@@ -146,7 +146,7 @@ func assertNoFullValues(t *testing.T, res []check.Result) {
 		}
 	}
 	key := strings.Split(datalab.FakeKey(), "\n")
-	for _, v := range []string{datalab.FakeDBPassword, key[1], key[2]} {
+	for _, v := range []string{datalab.FakeDBPassword, key[1], key[2], datalab.FakeServiceKey(), datalab.FakeAnonKey()} {
 		if strings.Contains(string(b), v) {
 			t.Errorf("evidence holds the planted credential %s", v)
 		}
@@ -205,6 +205,33 @@ func TestLeakyEvidence(t *testing.T) {
 	}
 	if home := pages["/"]; home.Report.Reportable() {
 		t.Errorf("home page findings %+v: the script's numbers and the footer must not count", home.Report)
+	}
+
+	// The service key bundled into a script, and again in its source map's original file.
+	scripts := map[string]Page{}
+	for _, p := range o.Scripts {
+		scripts[strings.TrimPrefix(p.URL, strings.TrimSuffix(h.URL, "/"))+"|"+p.Source] = p
+	}
+	for _, tt := range []struct {
+		key  string
+		line int
+	}{{"/static/js/cau-hinh.js|", 1}, {"/static/js/cau-hinh.js.map|src/cau-hinh.ts", 3}} {
+		p := scripts[tt.key]
+		fd, ok := p.Report.Finding("secret.jwt")
+		if !ok || !secretReportable(fd) || p.Depth != 1 || fd.Samples[0].Line != tt.line {
+			t.Errorf("%s = %+v, want the service key on line %d, loaded at depth 1", tt.key, p, tt.line)
+		}
+	}
+	if p := scripts["/static/js/cau-hinh.js|"]; !strings.HasSuffix(p.From, "/gioi-thieu.html") {
+		t.Errorf("script loaded from %q, want /gioi-thieu.html", p.From)
+	}
+	// The main bundle carries an anon key and digit runs: scanned, nothing to report.
+	main := scripts["/static/js/main.8f3a2c1b9d7e.chunk.js?v=5d41402abc4b2a76b9719d911017c592|"]
+	if fd, ok := main.Report.Finding("secret.jwt"); !main.Scanned || !ok || secretReportable(fd) || len(main.Report.Findings) != 1 {
+		t.Errorf("main script = %+v, want only the anon key, below the threshold", main)
+	}
+	if o.Skipped.ScriptLimit != 0 || o.Skipped.ScriptsOtherSite != 0 {
+		t.Errorf("skipped = %+v, want every script fetched", o.Skipped)
 	}
 }
 

@@ -4,19 +4,21 @@
 // and configuration (data.secret.public) — on the public pages of a web resource.
 //
 // It observes the way a visitor would, which is why the family is passive: one bounded crawl
-// of the same site (by default two links deep and 50 pages), at most two requests at a time,
-// obeying robots.txt for Khiên's user agent, every connection through the scope-guarded
-// dialer. HTML is reduced to its text with blocks on their own lines (a stamp is a stamp
+// of the same site (by default two links deep, 50 pages and 20 scripts), at most two requests
+// at a time, obeying robots.txt for Khiên's user agent, every connection through the
+// scope-guarded dialer. HTML is reduced to its text with blocks on their own lines (a stamp is a stamp
 // because it stands alone); plain text, CSV and JSON are read as they are. Credentials are
 // looked for in the page source, scripts and comments included, since that is where they
-// leak. The detect package finds and validates the values. Evidence keeps, per page, counts, masked samples and keyed
-// hashes, never a full value, so a finding can be checked and disputed without the store
-// becoming a second leak.
+// leak, and in the same-site scripts and source maps the pages load (scripts.go). The detect
+// package finds and validates the values. Evidence keeps, per page, counts, masked samples and
+// keyed hashes, never a full value, so a finding can be checked and disputed without the
+// store becoming a second leak.
 package datacheck
 
 import (
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,9 @@ type Config struct {
 	MaxPages int           // pages fetched per resource (default 50)
 	MaxBody  int64         // bytes read of each body (default 2 MiB)
 	Budget   time.Duration // time for the whole crawl of one resource (default 2 minutes)
+	// MaxScripts bounds the same-site scripts and source maps fetched per resource, apart
+	// from MaxPages (default 20); they are scanned for credentials only (see scripts.go).
+	MaxScripts int
 	// Key keys the evidence hashes so the same value is recognized across pages, resources
 	// and scans. Without one, the family draws a key that lasts as long as it does.
 	Key []byte
@@ -44,6 +49,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPages <= 0 {
 		c.MaxPages = 50
+	}
+	if c.MaxScripts <= 0 {
+		c.MaxScripts = 20
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = 2 << 20
@@ -110,6 +118,8 @@ const maxEvidencePages = 20
 type pageEvidence struct {
 	URL      string           `json:"url"`
 	Depth    int              `json:"depth"`
+	From     string           `json:"from,omitempty"`   // for a script, the page loading it
+	Source   string           `json:"source,omitempty"` // for a source map, the original file
 	Findings []detect.Finding `json:"findings"`
 }
 
@@ -148,6 +158,7 @@ func evaluate(o Observation, class detect.Class) check.Result {
 	}
 	var (
 		scanned     int
+		scripts     int // scripts and source maps scanned
 		leaking     []pageEvidence
 		below       []pageEvidence
 		leakingN    int
@@ -155,12 +166,27 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		order       []string
 		statusCount = map[int]int{}
 	)
-	for _, p := range o.Pages {
-		statusCount[p.Status]++
+	// Scripts are scanned for credentials only, so only the credential check reads them.
+	all := o.Pages
+	if class == detect.ClassSecret && len(o.Scripts) > 0 {
+		all = append(slices.Clone(o.Pages), o.Scripts...)
+	}
+	fetchedScripts := 0
+	for i, p := range all {
+		script := i >= len(o.Pages)
+		if !script {
+			statusCount[p.Status]++
+		} else if p.Source == "" {
+			fetchedScripts++
+		}
 		if !p.Scanned {
 			continue
 		}
-		scanned++
+		if !script {
+			scanned++
+		} else if p.Source == "" { // an original file of a map is not one more script
+			scripts++
+		}
 		var fs []detect.Finding
 		reportable := false
 		for _, f := range p.Report.Findings {
@@ -186,13 +212,18 @@ func evaluate(o Observation, class detect.Class) check.Result {
 				distinct[f.Detector] = max(distinct[f.Detector], f.Distinct)
 			}
 			if len(leaking) < maxEvidencePages {
-				leaking = append(leaking, pageEvidence{URL: p.URL, Depth: p.Depth, Findings: fs})
+				leaking = append(leaking, pageEvidence{URL: p.URL, Depth: p.Depth, From: p.From, Source: p.Source, Findings: fs})
 			}
 		case len(fs) > 0 && len(below) < maxEvidencePages:
-			below = append(below, pageEvidence{URL: p.URL, Depth: p.Depth, Findings: fs})
+			below = append(below, pageEvidence{URL: p.URL, Depth: p.Depth, From: p.From, Source: p.Source, Findings: fs})
 		}
 	}
 	ev["pages_scanned"] = scanned
+	if class == detect.ClassSecret {
+		ev["max_scripts"] = o.MaxScripts
+		ev["scripts_fetched"] = fetchedScripts
+		ev["scripts_scanned"] = scripts
+	}
 	ev["statuses"] = statusCount
 	if len(below) > 0 {
 		ev["below_threshold"] = below
@@ -211,10 +242,10 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		if class == detect.ClassSecret {
 			res.Status = check.Fail
 			res.Reason = check.Text{
-				VI: fmt.Sprintf("Phát hiện %s trên %d trang công khai (trong %d trang đã quét, kể cả mã nguồn trang): %s. Coi như đã lộ: thu hồi và thay ngay. Bằng chứng chỉ lưu giá trị đã che và mã băm.",
-					what.VI, leakingN, scanned, strings.Join(vi, ", ")),
-				EN: fmt.Sprintf("Found %s on %d public page(s) (of %d scanned, page source included): %s. Treat them as leaked: revoke and replace them now. Evidence keeps masked values and hashes only.",
-					what.EN, leakingN, scanned, strings.Join(en, ", ")),
+				VI: fmt.Sprintf("Phát hiện %s trên %d trang hoặc tệp script công khai (trong %d trang, kể cả mã nguồn trang, và %d script hoặc source map cùng trang web đã quét): %s. Coi như đã lộ: thu hồi và thay ngay. Bằng chứng chỉ lưu giá trị đã che và mã băm.",
+					what.VI, leakingN, scanned, scripts, strings.Join(vi, ", ")),
+				EN: fmt.Sprintf("Found %s on %d public page(s) or script(s) (of %d pages, page source included, and %d same-site scripts or source maps scanned): %s. Treat them as leaked: revoke and replace them now. Evidence keeps masked values and hashes only.",
+					what.EN, leakingN, scanned, scripts, strings.Join(en, ", ")),
 			}
 			return res
 		}
@@ -257,10 +288,10 @@ func evaluate(o Observation, class detect.Class) check.Result {
 	res.Status = check.Pass
 	if class == detect.ClassSecret {
 		res.Reason = check.Text{
-			VI: fmt.Sprintf("Không phát hiện khóa riêng, khóa API, token hay mật khẩu trong mã nguồn %d trang đã quét (độ sâu %d liên kết, tối đa %d trang); chỉ các trang thu thập được mới được xem xét, không xét tệp .js riêng.",
-				scanned, o.MaxDepth, o.MaxPages),
-			EN: fmt.Sprintf("No private key, API key, token or password in the source of %d scanned page(s) (%d links deep, at most %d pages); only the pages crawled were examined, not separate .js files.",
-				scanned, o.MaxDepth, o.MaxPages),
+			VI: fmt.Sprintf("Không phát hiện khóa riêng, khóa API, token hay mật khẩu trong mã nguồn %d trang và %d tệp script hoặc source map cùng trang web đã quét (độ sâu %d liên kết, tối đa %d trang và %d script); chỉ các trang thu thập được và script chúng nạp từ chính trang web mới được xem xét, không xét script trên trang web khác.",
+				scanned, scripts, o.MaxDepth, o.MaxPages, o.MaxScripts),
+			EN: fmt.Sprintf("No private key, API key, token or password in the source of %d scanned page(s) and %d same-site script(s) or source map(s) (%d links deep, at most %d pages and %d scripts); only the pages crawled and the scripts they load from the same site were examined, not scripts on other sites.",
+				scanned, scripts, o.MaxDepth, o.MaxPages, o.MaxScripts),
 		}
 		return res
 	}

@@ -13,7 +13,9 @@ import (
 // their own lines, table cells separated by tabs, runs of white space collapsed, scripts and
 // styles dropped — and the links of its <a href> elements resolved against base (or the
 // page's <base href>). Lines matter: a stamp is a marking because it stands alone on its line.
-func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
+// scripts are the external scripts the page loads — <script src> and <link rel=modulepreload>
+// (or rel=preload as=script) — in document order, for the credential scan of scripts.
+func extractHTML(body []byte, base *url.URL) (text []byte, links, scripts []*url.URL) {
 	z := html.NewTokenizer(bytes.NewReader(body))
 	z.SetMaxBuf(0)
 	var (
@@ -21,6 +23,7 @@ func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
 		skip     int // depth inside script, style, …
 		pre      int // depth inside pre, textarea
 		rawLinks []string
+		rawSrcs  []string
 	)
 	out.Grow(len(body) / 2)
 	newline := func() {
@@ -43,7 +46,12 @@ func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
 					links = append(links, u)
 				}
 			}
-			return out.Bytes(), links
+			for _, l := range rawSrcs {
+				if u, err := base.Parse(strings.TrimSpace(l)); err == nil {
+					scripts = append(scripts, u)
+				}
+			}
+			return out.Bytes(), links, scripts
 		case html.TextToken:
 			if skip > 0 {
 				continue
@@ -59,6 +67,11 @@ func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
 			a := atom.Lookup(name)
 			switch a {
 			case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Svg, atom.Object, atom.Iframe:
+				if a == atom.Script && tt != html.EndTagToken && hasAttr && skip == 0 {
+					if src := attr(z, "src"); src != "" {
+						rawSrcs = append(rawSrcs, src)
+					}
+				}
 				if tt == html.StartTagToken {
 					skip++
 				} else if tt == html.EndTagToken && skip > 0 {
@@ -91,6 +104,10 @@ func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
 				continue
 			}
 			switch a {
+			case atom.Link:
+				if href, ok := preloadedScript(z); ok {
+					rawSrcs = append(rawSrcs, href)
+				}
 			case atom.A, atom.Area, atom.Base:
 				for {
 					k, v, more := z.TagAttr()
@@ -110,6 +127,46 @@ func extractHTML(body []byte, base *url.URL) (text []byte, links []*url.URL) {
 			}
 		}
 	}
+}
+
+// attr returns the value of the attribute key of the current tag, consuming its attributes.
+func attr(z *html.Tokenizer, key string) string {
+	val := ""
+	for {
+		k, v, more := z.TagAttr()
+		if string(k) == key && val == "" {
+			val = string(v)
+		}
+		if !more {
+			return val
+		}
+	}
+}
+
+// preloadedScript returns the href of a <link> that preloads a script: rel=modulepreload, or
+// rel=preload with as=script. Bundlers emit these for the chunks a page will load.
+func preloadedScript(z *html.Tokenizer) (string, bool) {
+	var href, rel, as string
+	for {
+		k, v, more := z.TagAttr()
+		switch string(k) {
+		case "href":
+			href = string(v)
+		case "rel":
+			rel = strings.ToLower(string(v))
+		case "as":
+			as = strings.ToLower(strings.TrimSpace(string(v)))
+		}
+		if !more {
+			break
+		}
+	}
+	for _, r := range strings.Fields(rel) {
+		if r == "modulepreload" || r == "preload" && as == "script" {
+			return href, href != ""
+		}
+	}
+	return "", false
 }
 
 // writeCollapsed appends t with each run of white space made one space, as HTML renders it.

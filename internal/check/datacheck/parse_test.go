@@ -105,7 +105,7 @@ func TestExtractHTML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			text, links := extractHTML([]byte(tt.html), base)
+			text, links, _ := extractHTML([]byte(tt.html), base)
 			if string(text) != tt.text {
 				t.Errorf("text = %q, want %q", text, tt.text)
 			}
@@ -173,16 +173,92 @@ func FuzzExtractHTML(f *testing.F) {
 	f.Add([]byte(`<p>Số CCCD: 001099000000</p><a href="/x">x</a><script>y</script><td>MẬT</td>`))
 	f.Add([]byte(`<base href="::"><a href="%zz">`))
 	f.Add([]byte(`<pre><script></pre></script>`))
+	f.Add([]byte(`<script src="/a.js"><link rel="modulepreload" href="/b.js"></script><link rel=preload as=script href=c.js>`))
 	base, _ := url.Parse("https://portal.example/")
 	f.Fuzz(func(t *testing.T, body []byte) {
-		text, links := extractHTML(body, base)
+		text, links, scripts := extractHTML(body, base)
 		if len(text) > 2*len(body)+1 {
 			t.Fatalf("text of %d bytes from %d bytes of HTML", len(text), len(body))
 		}
-		for _, l := range links {
+		for _, l := range append(links, scripts...) {
 			if l == nil {
 				t.Fatal("nil link")
 			}
 		}
+	})
+}
+
+func TestExtractScripts(t *testing.T) {
+	base, _ := url.Parse("https://portal.example/tin-tuc/")
+	tests := []struct {
+		name, html string
+		scripts    []string
+	}{
+		{"script src in order", `<script src="/a.js"></script><p>x</p><script>inline()</script><script defer src=" b.js?v=1 "></script>`,
+			[]string{"https://portal.example/a.js", "https://portal.example/tin-tuc/b.js?v=1"}},
+		{"other sites kept for the crawler to judge", `<script src="https://cdn.example/x.js"></script>`, []string{"https://cdn.example/x.js"}},
+		{"modulepreload and preload as script",
+			`<link rel="modulepreload" href="/m.js"><link rel="preload" as="script" href="/p.js"><link rel="preload" as="style" href="/s.css"><link rel="stylesheet" href="/x.css">`,
+			[]string{"https://portal.example/m.js", "https://portal.example/p.js"}},
+		{"base href", `<base href="https://portal.example/goc/"><script src="c.js"></script>`, []string{"https://portal.example/goc/c.js"}},
+		{"script text is not a tag", `<script>document.write('<script src="/w.js"></script>')</script>`, nil},
+		{"inside a template", `<template><script src="/t.js"></script></template>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, scripts := extractHTML([]byte(tt.html), base)
+			var got []string
+			for _, u := range scripts {
+				got = append(got, u.String())
+			}
+			if strings.Join(got, " ") != strings.Join(tt.scripts, " ") {
+				t.Errorf("scripts = %q, want %q", got, tt.scripts)
+			}
+		})
+	}
+}
+
+func TestSourceMapAnnotation(t *testing.T) {
+	tests := []struct {
+		name, js, header, want string
+	}{
+		{"comment", "f();\n//# sourceMappingURL=app.js.map\n", "", "app.js.map"},
+		{"old form", "f();\n//@ sourceMappingURL=app.js.map", "", "app.js.map"},
+		{"last one wins", "//# sourceMappingURL=a.map\nf();\n//# sourceMappingURL=b.map\n", "", "b.map"},
+		{"block comment", "f();\n/*# sourceMappingURL=app.css.map */", "", "app.css.map"},
+		{"in a string, not a comment", `var s = "sourceMappingURL=x.map";`, "", ""},
+		{"a later string does not hide the comment", "//# sourceMappingURL=a.map\nvar s='sourceMappingURL=';", "", "a.map"},
+		{"header", "f();", "/maps/app.js.map", "/maps/app.js.map"},
+		{"none", "f();", "", ""},
+	}
+	for _, tt := range tests {
+		if got := sourceMapAnnotation([]byte(tt.js), tt.header); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if b, ok := inlineSourceMap("data:application/json;charset=utf-8;base64,e30="); !ok || string(b) != "{}" {
+		t.Errorf("inline map = %q, %v", b, ok)
+	}
+	for _, bad := range []string{"app.js.map", "data:application/json,{}", "data:application/json;base64,!!"} {
+		if _, ok := inlineSourceMap(bad); ok {
+			t.Errorf("inlineSourceMap(%q) decoded", bad)
+		}
+	}
+}
+
+func FuzzSourceMap(f *testing.F) {
+	f.Add([]byte("f();\n//# sourceMappingURL=data:application/json;base64,e30=\n"), []byte(`{"sources":["a"],"sourcesContent":["x"]}`))
+	f.Add([]byte("//# sourceMappingURL="), []byte(`)]}'{"sourcesContent":[null,1]}`))
+	c := &crawler{secrets: pageSecrets()}
+	f.Fuzz(func(t *testing.T, js, sm []byte) {
+		if ann := sourceMapAnnotation(js); ann != "" {
+			_, _ = inlineSourceMap(ann)
+		}
+		for _, p := range c.scanSourceMap(Page{URL: "https://portal.example/a.js.map"}, sm) {
+			if p.Source != "" && len(p.Report.Findings) == 0 {
+				t.Fatalf("original file %q recorded without findings", p.Source)
+			}
+		}
+		_ = jwtRole(sm)
 	})
 }

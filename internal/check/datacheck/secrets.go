@@ -1,22 +1,77 @@
 package datacheck
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/detect"
 )
 
-// pageSecrets returns the credential detectors run over page sources: every one of
-// detect.Secrets but Google API keys. Maps, reCAPTCHA and Firebase keys (AIza…) are meant to
-// sit in public pages, restricted by referrer, so finding one there says nothing. Publishable
-// Stripe keys (pk_…) are not credentials for the Stripe detector either.
+// pageSecrets returns the credential detectors run over page sources and scripts: every one
+// of detect.Secrets but Google API keys, with JWTs judged by publicJWT. Maps, reCAPTCHA and
+// Firebase keys (AIza…) are meant to sit in public pages, restricted by referrer, so finding
+// one there says nothing. Publishable Stripe keys (pk_…) are not credentials for the Stripe
+// detector either.
 func pageSecrets() []detect.Detector {
 	var out []detect.Detector
 	for _, d := range detect.Secrets() {
-		if d.ID() != detect.SecretGoogleKey {
+		switch d.ID() {
+		case detect.SecretGoogleKey:
+		case detect.SecretJWT:
+			out = append(out, publicJWT{d})
+		default:
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// publicJWT wraps the JWT detector for public pages. A JWT whose payload claims the role
+// "anon" is the key a browser client is given by design — Supabase's anon key, PostgREST's
+// anonymous role — and grants only what row-level security lets anyone do, so it is kept as
+// a weak finding (evidence below the threshold, its sample marked "role=anon") instead of
+// failing the page. Any other JWT, "service_role" above all (the key that bypasses that
+// security), and one without a role, stays a credential. Files and databases (package data)
+// keep the plain detector: a token there is not published on purpose.
+type publicJWT struct{ detect.Detector }
+
+// publicJWTConfidence is where an anon JWT sits: detect's default floor, so it is still
+// listed, and well below secretStrong.
+const publicJWTConfidence = 0.5
+
+func (d publicJWT) Find(text []byte, emit func(detect.Match)) {
+	d.Detector.Find(text, func(m detect.Match) {
+		if m.Offset >= 0 && m.Offset+m.Len <= len(text) && jwtRole(text[m.Offset:m.Offset+m.Len]) == "anon" {
+			m.Confidence = min(m.Confidence, publicJWTConfidence)
+			m.Masked += " role=anon"
+		}
+		emit(m)
+	})
+}
+
+// jwtRole returns the "role" claim of a JWT's payload when it is a string, else "". The token
+// is decoded in memory only; nothing of it beyond the claim leaves this function.
+func jwtRole(token []byte) string {
+	parts := bytes.SplitN(token, []byte("."), 3)
+	if len(parts) != 3 {
+		return ""
+	}
+	seg := bytes.TrimRight(parts[1], "=")
+	payload := make([]byte, base64.RawURLEncoding.DecodedLen(len(seg)))
+	n, err := base64.RawURLEncoding.Decode(payload, seg)
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Role any `json:"role"`
+	}
+	if json.Unmarshal(payload[:n], &claims) != nil {
+		return ""
+	}
+	role, _ := claims.Role.(string)
+	return role
 }
 
 // secretStrong is the confidence at which one credential on a page fails the check: the

@@ -1,6 +1,7 @@
 package datacheck
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -84,5 +85,71 @@ gtag('config', 'G-8F3A2C1B9D');</script>
 				t.Errorf("reason %+v", res.Reason)
 			}
 		})
+	}
+}
+
+// jwtWith builds a signed-looking JWT with claims as its payload; the signature is a fixed
+// filler, since the detectors never verify one.
+func jwtWith(claims string) string {
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(claims)) +
+		"." + enc.EncodeToString([]byte("khien test signature, 32 bytes!!"))
+}
+
+// TestPublicJWT holds the page-secrets path to the Supabase convention: a JWT whose payload
+// claims the role anon is handed to every browser by design and does not fail the page; a
+// service_role key, one with no role, or any other role does.
+func TestPublicJWT(t *testing.T) {
+	anon := jwtWith(`{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"anon","iat":1700000000,"exp":2000000000}`)
+	tests := []struct {
+		name, src string
+		want      check.Status
+	}{
+		{"anon key", `<script>const sb = createClient("https://x.supabase.co", "` + anon + `");</script>`, check.Pass},
+		{"anon key twice and a Maps key", `<script>var a="` + anon + `", b='` + anon + `', k="AIzaSyD3x7kQ2LmP4rT7vW1yB3nD5fH8jA0cE6g";</script>`, check.Pass},
+		{"lab anon key", `<script>var k = "` + datalab.FakeAnonKey() + `";</script>`, check.Pass},
+		{"service_role key", `<script>const sb = createClient(u, "` + jwtWith(`{"iss":"supabase","ref":"abcdefghijklmnopqrst","role":"service_role","iat":1700000000}`) + `");</script>`, check.Fail},
+		{"lab service key", `<script>var k = "` + datalab.FakeServiceKey() + `";</script>`, check.Fail},
+		{"no role", `<script>var token = "` + jwtWith(`{"sub":"1234567890","name":"Nguyễn Văn An","iat":1516239022}`) + `";</script>`, check.Fail},
+		{"authenticated role", `<script>var token = "` + jwtWith(`{"sub":"u1","role":"authenticated"}`) + `";</script>`, check.Fail},
+		{"role not a string", `<script>var token = "` + jwtWith(`{"role":["anon"]}`) + `";</script>`, check.Fail},
+		{"role Anon in another case", `<script>var token = "` + jwtWith(`{"role":"ANON"}`) + `";</script>`, check.Fail},
+		{"anon beside service_role", `<script>var a = "` + anon + `", s = "` + jwtWith(`{"role":"service_role"}`) + `";</script>`, check.Fail},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := secretPublic(pageWith(tt.src))
+			out := dump([]check.Result{res})
+			if res.Status != tt.want {
+				t.Fatalf("status %s (%s), want %s\n%s", res.Status, res.Reason.EN, tt.want, out)
+			}
+			if tt.want == check.Fail && !strings.Contains(out, `"detector": "`+detect.SecretJWT+`"`) {
+				t.Errorf("failure does not name %s:\n%s", detect.SecretJWT, out)
+			}
+			if strings.Contains(tt.src, anon) && !strings.Contains(out, "role=anon") {
+				t.Errorf("the anon key is not listed below the threshold:\n%s", out)
+			}
+			for _, tok := range strings.FieldsFunc(tt.src, func(r rune) bool { return r == '"' || r == '\'' }) {
+				if strings.HasPrefix(tok, "eyJ") && strings.Contains(out, tok) {
+					t.Errorf("evidence holds a full token")
+				}
+			}
+		})
+	}
+}
+
+func TestJWTRole(t *testing.T) {
+	for tok, want := range map[string]string{
+		jwtWith(`{"role":"anon"}`):         "anon",
+		jwtWith(`{"role":"service_role"}`): "service_role",
+		jwtWith(`{"sub":"x"}`):             "",
+		jwtWith(`{"role":1}`):              "",
+		jwtWith(`not json`):                "",
+		"eyJhbGciOiJIUzI1NiJ9":             "",
+		"a.!!!.b":                          "",
+	} {
+		if got := jwtRole([]byte(tok)); got != want {
+			t.Errorf("jwtRole(%s) = %q, want %q", tok, got, want)
+		}
 	}
 }

@@ -1,7 +1,10 @@
 // Package datalab serves the loopback web hosts the data family is tested and demonstrated
-// against: a leaking host, whose public pages list citizen ID and mobile numbers and link to a
-// document stamped TUYỆT MẬT, and a clean host, whose pages use the same words innocently
-// (bí mật, mật khẩu, a 1900 hotline, invoice numbers, one phone number in the footer).
+// against: a leaking host, whose public pages list citizen ID and mobile numbers, link to a
+// document stamped TUYỆT MẬT, leave a private key and a database password in their source
+// and load a script (and its source map) with a service key bundled in, and a clean host,
+// whose pages use the same words innocently (bí mật, mật khẩu, a 1900 hotline, invoice
+// numbers, one phone number in the footer) and whose script carries only keys public by
+// design (an anon JWT, a Maps key) among digit runs that look like identity numbers.
 //
 // Every value is synthetic: structurally valid (province code, century digit, network
 // prefix, check digit) with serials of zeros, and nobody's. Hosts listen on loopback only;
@@ -31,8 +34,8 @@ type Kind string
 
 // The hosts of the data lab.
 const (
-	Leaky Kind = "leaky" // fails data.pii.public and data.classified.public
-	Clean Kind = "clean" // passes both
+	Leaky Kind = "leaky" // fails data.pii.public, data.classified.public and data.secret.public
+	Clean Kind = "clean" // passes all three
 )
 
 // Options says where and how a host listens.

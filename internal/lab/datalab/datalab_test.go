@@ -41,6 +41,11 @@ func TestHosts(t *testing.T) {
 		{Leaky, false, "/nothing", 404, ""},
 		{Clean, false, "/tin-tuc/chinh-sach-bao-mat.html", 200, "mật khẩu"},
 		{Clean, true, "/", 200, "bí mật"},
+		{Leaky, false, "/gioi-thieu.html", 200, `<script src="/static/js/cau-hinh.js"`},
+		{Leaky, false, "/static/js/cau-hinh.js", 200, FakeServiceKey()},
+		{Leaky, false, "/static/js/cau-hinh.js.map", 200, `"sourcesContent"`},
+		{Clean, false, mainScriptPath + "?v=1", 200, FakeAnonKey()},
+		{Clean, false, "/static/js/cau-hinh.js", 404, ""},
 	}
 	for _, tt := range tests {
 		h, err := Start(t.Context(), tt.kind, Options{TLS: tt.tls})
@@ -112,5 +117,17 @@ func TestStartNAndCancel(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// The planted keys are JWTs the detector sees, and they differ only in their role.
+func TestFakeKeys(t *testing.T) {
+	for _, k := range []string{FakeServiceKey(), FakeAnonKey()} {
+		if !detect.Scan([]byte(`var k = "`+k+`";`), detect.Secrets(), detect.Options{}).Reportable(detect.SecretJWT) {
+			t.Errorf("%.12s… is not found as a JWT", k)
+		}
+	}
+	if FakeServiceKey() != FakeServiceKey() || FakeServiceKey() == FakeAnonKey() {
+		t.Error("the planted keys are not fixed, or not distinct")
 	}
 }

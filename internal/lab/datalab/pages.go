@@ -3,8 +3,11 @@ package datalab
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"strings"
@@ -19,6 +22,8 @@ const (
 	htmlType = "text/html; charset=utf-8"
 	csvType  = "text/csv; charset=utf-8"
 	textType = "text/plain; charset=utf-8"
+	jsType   = "text/javascript; charset=utf-8"
+	jsonType = "application/json"
 )
 
 // Person is one synthetic row of the leaking list.
@@ -54,6 +59,42 @@ func FakeKey() string {
 		panic("datalab: " + err.Error())
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+}
+
+// FakeServiceKey returns the JWT the leaking host bundles into a script and its source map:
+// shaped like a Supabase "service_role" key, the one that bypasses row-level security, signed
+// with a secret derived from a fixed label. Made for the lab, valid nowhere.
+func FakeServiceKey() string { return labJWT("service_role") }
+
+// FakeAnonKey returns the JWT both hosts' main script carries: shaped like a Supabase "anon"
+// key, which browsers are given by design, so it is not a leak.
+func FakeAnonKey() string { return labJWT("anon") }
+
+func labJWT(role string) string {
+	enc := base64.RawURLEncoding
+	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	claims, err := json.Marshal(map[string]any{"iss": "supabase", "ref": "khienlabgialap", "role": role,
+		"iat": 1767225600, "exp": 2082758400})
+	if err != nil {
+		panic("datalab: " + err.Error())
+	}
+	signed := header + "." + enc.EncodeToString(claims)
+	mac := hmac.New(sha256.New, []byte("khien datalab: fake JWT secret, used nowhere"))
+	mac.Write([]byte(signed))
+	return signed + "." + enc.EncodeToString(mac.Sum(nil))
+}
+
+// mainScript is the bundle every page of both hosts loads: minified code full of digit runs
+// that look like identity numbers, a Maps key and an anon key, all public by design.
+func mainScript() string {
+	return `/*! ung-dung v2.3.1 */
+!function(){"use strict";var t=[1706745600000,1738368000000,"001099000000","079203001234",84912345678],
+n={supabaseUrl:"https://du-lieu.example.invalid",supabaseAnonKey:"` + FakeAnonKey() + `",
+mapsKey:"AIzaSyD3x7kQ2LmP4rT7vW1yB3nD5fH8jA0cE6g"},e=function(r){return r%1000000007};
+for(var o=0;o<t.length;o++)e(t[o]);window.__APP__={cfg:n,seed:[301234567890,401234567891,501234567892,0.0390000101,
+"0390000101","0900000202","0810000303"]}}();
+//# sourceMappingURL=main.8f3a2c1b9d7e.chunk.js.map
+`
 }
 
 // FakeDBPassword is the database password the leaking host leaves in an inline script.
@@ -109,7 +150,19 @@ func leakyPages() map[string]page {
 <script>var cauHinh = {db: "postgres://cong_thong_tin:`+FakeDBPassword+`@10.0.0.5:5432/cms"};</script>`)},
 		"/gioi-thieu.html": {htmlType, layout("Giới thiệu", `
 <h1 id="lich-su">Giới thiệu</h1>
-<p>Xã Thử Nghiệm được thành lập năm 1945. Dân số 12.500 người, mật độ dân số 850 người/km².</p>`)},
+<p>Xã Thử Nghiệm được thành lập năm 1945. Dân số 12.500 người, mật độ dân số 850 người/km².</p>
+<div id="ban-do"></div><script src="/static/js/cau-hinh.js" defer></script>`)},
+		// A build that bundled the server's key into a script, with the source map that
+		// carries the original file.
+		"/static/js/cau-hinh.js": {jsType, `!function(){var e={url:"https://du-lieu.example.invalid",key:"` + FakeServiceKey() + `"};window.__CAU_HINH__=e}();
+//# sourceMappingURL=cau-hinh.js.map
+`},
+		"/static/js/cau-hinh.js.map": {jsonType, sourceMapOf("cau-hinh.js", "src/cau-hinh.ts", `// Cấu hình kết nối dữ liệu bản đồ
+export const url = "https://du-lieu.example.invalid";
+export const key = "`+FakeServiceKey()+`"; // TODO: chuyển sang máy chủ
+`)},
+		mainScriptPath:          {jsType, mainScript()},
+		mainScriptPath + ".map": {jsonType, sourceMapOf("main.8f3a2c1b9d7e.chunk.js", "src/main.ts", "export const digits = [\"001099000000\"];\n")},
 		"/thong-bao/danh-sach-ho-tro.html": {htmlType, layout("Danh sách hộ được hỗ trợ", `
 <h1>Danh sách hộ được hỗ trợ năm 2026</h1>
 <p>Đại diện hộ: `+first.Name+`, Số CCCD: `+first.CitizenID+`.</p>
@@ -179,6 +232,21 @@ nJx0k2VqY8TQy3p0x4hZ4k0c6m2Z8Jt3vQ9k1L6rP2sW0yN5hA7cT1bE9g==
 <tr><td>0001236</td><td>1C26TAA</td><td>14/05/2026</td><td>4800000055</td></tr>
 <tr><td>Mã đơn hàng 003099123456</td><td>Mã vận đơn 000199000111</td><td>15/05/2026</td><td>Số tài khoản 0011001234567</td></tr>
 </table>`)},
-		"/robots.txt": {textType, "User-agent: *\nDisallow:\n"},
+		mainScriptPath:          {jsType, mainScript()},
+		mainScriptPath + ".map": {jsonType, sourceMapOf("main.8f3a2c1b9d7e.chunk.js", "src/main.ts", "export const digits = [\"001099000000\"];\n")},
+		"/robots.txt":           {textType, "User-agent: *\nDisallow:\n"},
 	}
+}
+
+// mainScriptPath is the script decoyHead loads on every page.
+const mainScriptPath = "/static/js/main.8f3a2c1b9d7e.chunk.js"
+
+// sourceMapOf returns a source map of file with one original source.
+func sourceMapOf(file, source, content string) string {
+	b, err := json.Marshal(map[string]any{"version": 3, "file": file, "sources": []string{source},
+		"sourcesContent": []string{content}, "names": []string{}, "mappings": "AAAA"})
+	if err != nil {
+		panic("datalab: " + err.Error())
+	}
+	return string(b)
 }
