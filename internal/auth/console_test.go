@@ -100,6 +100,68 @@ func TestSignInLockScoped(t *testing.T) {
 	}
 }
 
+// TestAccountsScoped checks that the list of accounts with their sign-in locks and links
+// keeps to the principal's subtree, tells a locked account from an unlocked one, forgets a
+// lock that has run out, and refuses a role that manages no account.
+func TestAccountsScoped(t *testing.T) {
+	e := newEnv(t, auth.Config{SecretKey: secretKey})
+	admin, _ := e.user(t, "hn-admin", auth.OrgAdmin, "HN")
+	lan, _ := e.user(t, "lan", auth.Auditor, "HN.STTTT")
+	e.user(t, "minh", auth.Auditor, "HN")
+	e.user(t, "dn-auditor", auth.Auditor, "DN")
+	for _, login := range []string{"lan", "dn-auditor"} {
+		for range 5 {
+			e.a.Login(t.Context(), auth.Credentials{Login: login, Password: "không phải mật khẩu"})
+		}
+	}
+	e.a.Login(t.Context(), auth.Credentials{Login: "minh", Password: "không phải mật khẩu"}) // one failure locks nothing
+	if _, err := e.a.LinkOIDC(operator(t), lan.ID, "https://idp.example.vn", "s-lan"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := as(t, admin)
+	accounts := func(f auth.UserFilter) map[string]auth.Account {
+		t.Helper()
+		list, total, err := e.a.Accounts(ctx, f)
+		if err != nil || total != len(list) {
+			t.Fatalf("Accounts(%+v) = %d of %d, %v", f, len(list), total, err)
+		}
+		m := map[string]auth.Account{}
+		for _, a := range list {
+			m[a.Login] = a
+		}
+		return m
+	}
+	got := accounts(auth.UserFilter{})
+	if len(got) != 3 || got["dn-auditor"].ID != "" {
+		t.Errorf("Accounts of HN = %v, want hn-admin, lan and minh", got)
+	}
+	if a := got["lan"]; !a.LockedUntil.After(e.clock) || a.OIDCLinks != 1 || a.ID != lan.ID {
+		t.Errorf("the locked, linked account = %+v", a)
+	}
+	for _, login := range []string{"hn-admin", "minh"} {
+		if a := got[login]; !a.LockedUntil.IsZero() || a.OIDCLinks != 0 {
+			t.Errorf("%s = locked until %v, %d links; want neither", login, a.LockedUntil, a.OIDCLinks)
+		}
+	}
+	if until, err := e.a.SignInLock(ctx, lan.ID); err != nil || !until.Equal(got["lan"].LockedUntil) {
+		t.Errorf("SignInLock = %v, %v; Accounts said %v", until, err, got["lan"].LockedUntil)
+	}
+	if got := accounts(auth.UserFilter{Under: "HN.STTTT"}); len(got) != 1 || got["lan"].ID == "" {
+		t.Errorf("Accounts under HN.STTTT = %v", got)
+	}
+	if got := accounts(auth.UserFilter{Under: "DN"}); len(got) != 0 {
+		t.Errorf("Accounts under DN, outside the subtree = %v", got)
+	}
+	e.clock = got["lan"].LockedUntil
+	if a := accounts(auth.UserFilter{})["lan"]; !a.LockedUntil.IsZero() {
+		t.Errorf("a lock that ran out = %v", a.LockedUntil)
+	}
+	officer, _ := e.user(t, "hn-officer", auth.SecurityOfficer, "HN")
+	if _, _, err := e.a.Accounts(as(t, officer), auth.UserFilter{}); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("a security officer's Accounts = %v", err)
+	}
+}
+
 func TestNewPassword(t *testing.T) {
 	a, b := auth.NewPassword(), auth.NewPassword()
 	if a == b || len(a) < auth.MinPassword || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz234567") != "" {

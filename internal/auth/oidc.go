@@ -51,6 +51,9 @@ type OIDCStore interface {
 	OIDCLink(ctx context.Context, issuer, subject string) (OIDCLink, error)
 	// OIDCLinks returns the links of an account, oldest first.
 	OIDCLinks(ctx context.Context, userID string) ([]OIDCLink, error)
+	// OIDCLinksOf returns the links of all of the accounts userIDs, in no particular order:
+	// one query for a list of accounts instead of one per account.
+	OIDCLinksOf(ctx context.Context, userIDs []string) ([]OIDCLink, error)
 	// CreateOIDCLink stores l and appends e; an identity linked already is a Conflict.
 	CreateOIDCLink(ctx context.Context, l OIDCLink, e audit.Entry) error
 	// CreateOIDCPending stores p, and forgets the pending sign-ins that expired.

@@ -137,5 +137,8 @@ type Store interface {
 	LockLogin(ctx context.Context, key string, until time.Time) error
 	// LoginThrottle returns the record of key, NotFound when it has none.
 	LoginThrottle(ctx context.Context, key string) (Throttle, error)
+	// LoginThrottles returns the records of those of keys that have one, in no particular
+	// order: one query for a page of accounts instead of one per account.
+	LoginThrottles(ctx context.Context, keys []string) ([]Throttle, error)
 	ClearLoginFailures(ctx context.Context, key string) error
 }

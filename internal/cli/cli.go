@@ -54,7 +54,7 @@ func commands() map[string]command {
 		"import":  {"import an inventory from a YAML or CSV file (all or nothing)", runImport},
 		"export":  {"export the inventory as YAML or CSV", runExport},
 		"version": {"print the version", runVersion},
-		"user":    {"manage local accounts: add, passwd, reset-mfa", runUser},
+		"user":    {"manage local accounts: add, list, passwd, reset-mfa, link-oidc", runUser},
 		"audit":   {"verify the audit log's hash chain", runAudit},
 		"policy":  {"schedule an index method or replace the go-live gate policy (rules as data)", runPolicy},
 		"feeds":   {"import vulnerability feeds (OSV, CISA KEV) for offline matching", runFeeds},

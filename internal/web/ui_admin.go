@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -305,7 +306,7 @@ func (p *pages) renderUsers(w http.ResponseWriter, r *http.Request, status int, 
 	ctx := r.Context()
 	pr, _ := auth.PrincipalFrom(ctx)
 	pg, page := newPager(r, usersPageSize)
-	us, total, err := p.auth.Users(ctx, auth.UserFilter{Page: page})
+	as, total, err := p.auth.Accounts(ctx, auth.UserFilter{Page: page})
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -314,15 +315,10 @@ func (p *pages) renderUsers(w http.ResponseWriter, r *http.Request, status int, 
 	if d.Form == nil {
 		d.Form = url.Values{}
 	}
-	for _, u := range us {
-		lock, err := p.auth.SignInLock(ctx, u.ID)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		d.Rows = append(d.Rows, userRow{U: u, Locked: lock, Self: u.ID == pr.UserID})
+	for _, a := range as {
+		d.Rows = append(d.Rows, userRow{U: a.User, Locked: a.LockedUntil, Self: a.ID == pr.UserID})
 	}
-	pg.finish(r, usersPageSize, total, len(us))
+	pg.finish(r, usersPageSize, total, len(as))
 	d.Pager = pg
 	if d.Orgs, err = p.subtreeOrgs(r); err != nil {
 		p.fail(w, r, err)
@@ -383,109 +379,84 @@ func (p *pages) handleUserCreate() http.Handler {
 	})
 }
 
-// handleUserUpdate changes an account's role and scope (its name with them, if given).
-func (p *pages) handleUserUpdate() http.Handler {
+// accountForm handles a form about the account of the path, the same way for each: it reads
+// the account (one outside the principal's subtree does not exist for it) and lets change
+// act on it. An invalid input change reports shows the users page again with the field it
+// names, any other error the error page; what change made to be shown once is shown, and
+// otherwise the browser goes back to the users page with the message done.
+func (p *pages) accountForm(done string, change func(r *http.Request, u auth.User) (*shownOnce, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		ctx, id := r.Context(), r.PathValue("id")
-		old, err := p.auth.User(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
+		u, err := p.auth.User(r.Context(), r.PathValue("id"))
+		var once *shownOnce
+		if err == nil {
+			once, err = change(r, u)
 		}
-		name := strings.TrimSpace(r.PostFormValue("name"))
-		if name == "" {
-			name = old.Name
-		}
-		u, uri, err := p.auth.UpdateUser(ctx, id, auth.UserChange{Name: name, Role: auth.Role(r.PostFormValue("role")),
-			Org: r.PostFormValue("org"), Disabled: old.Disabled})
 		if k := invalidField(err); k != "" {
 			p.renderUsers(w, r, http.StatusBadRequest, nil, k, nil)
 			return
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			p.fail(w, r, err)
-			return
+		case once != nil:
+			p.renderUsers(w, r, http.StatusOK, once, "", nil)
+		default:
+			seeOther(w, r, "/users?done="+done)
 		}
-		if uri != "" {
-			p.renderUsers(w, r, http.StatusOK, &shownOnce{Login: u.Login, URI: uri}, "", nil)
-			return
+	})
+}
+
+// handleUserUpdate changes an account's role and scope (its name with them, if given).
+func (p *pages) handleUserUpdate() http.Handler {
+	return p.accountForm("updated", func(r *http.Request, old auth.User) (*shownOnce, error) {
+		name := cmp.Or(strings.TrimSpace(r.PostFormValue("name")), old.Name)
+		u, uri, err := p.auth.UpdateUser(r.Context(), old.ID, auth.UserChange{Name: name, Role: auth.Role(r.PostFormValue("role")),
+			Org: r.PostFormValue("org"), Disabled: old.Disabled})
+		if err != nil || uri == "" {
+			return nil, err
 		}
-		seeOther(w, r, "/users?done=updated")
+		return &shownOnce{Login: u.Login, URI: uri}, nil
 	})
 }
 
 // handleUserMFA gives an account a new second factor and shows its URI once.
 func (p *pages) handleUserMFA() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		u, err := p.auth.User(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		uri, err := p.auth.ResetMFA(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		p.renderUsers(w, r, http.StatusOK, &shownOnce{Login: u.Login, URI: uri}, "", nil)
+	return p.accountForm("", func(r *http.Request, u auth.User) (*shownOnce, error) {
+		uri, err := p.auth.ResetMFA(r.Context(), u.ID)
+		return &shownOnce{Login: u.Login, URI: uri}, err
 	})
 }
 
 // handleUserPassword gives an account a new random password and shows it once.
 func (p *pages) handleUserPassword() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		u, err := p.auth.User(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
+	return p.accountForm("", func(r *http.Request, u auth.User) (*shownOnce, error) {
 		pw := auth.NewPassword()
-		if err := p.auth.SetPassword(ctx, id, pw); err != nil {
-			p.fail(w, r, err)
-			return
-		}
-		p.renderUsers(w, r, http.StatusOK, &shownOnce{Login: u.Login, Password: pw}, "", nil)
+		return &shownOnce{Login: u.Login, Password: pw}, p.auth.SetPassword(r.Context(), u.ID, pw)
 	})
 }
 
 // handleUserLock disables an account (lock) or enables it again and forgets its failed
 // sign-ins (unlock).
 func (p *pages) handleUserLock(lock bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		u, err := p.auth.User(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
+	done := "unlocked"
+	if lock {
+		done = "locked"
+	}
+	return p.accountForm(done, func(r *http.Request, u auth.User) (*shownOnce, error) {
+		ctx := r.Context()
 		if u.Disabled != lock {
-			_, _, err = p.auth.UpdateUser(ctx, id, auth.UserChange{Name: u.Name, Role: u.Role, Org: u.Org, Disabled: lock})
-			if k := invalidField(err); k != "" {
-				p.renderUsers(w, r, http.StatusBadRequest, nil, k, nil)
-				return
-			}
-			if err != nil {
-				p.fail(w, r, err)
-				return
+			if _, _, err := p.auth.UpdateUser(ctx, u.ID, auth.UserChange{Name: u.Name, Role: u.Role, Org: u.Org, Disabled: lock}); err != nil {
+				return nil, err
 			}
 		}
 		if lock {
-			seeOther(w, r, "/users?done=locked")
-			return
+			return nil, nil
 		}
-		if t, err := p.auth.SignInLock(ctx, id); err != nil {
-			p.fail(w, r, err)
-			return
-		} else if !t.IsZero() {
-			if err := p.auth.ClearSignInLock(ctx, id); err != nil {
-				p.fail(w, r, err)
-				return
-			}
+		if t, err := p.auth.SignInLock(ctx, u.ID); err != nil || t.IsZero() {
+			return nil, err
 		}
-		seeOther(w, r, "/users?done=unlocked")
+		return nil, p.auth.ClearSignInLock(ctx, u.ID)
 	})
 }
 

@@ -264,24 +264,60 @@ func TestUsersPage(t *testing.T) {
 	}
 }
 
-// TestUsersPageSignInLock shows an account locked by failed sign-ins and unlocks it.
+// TestUsersPageSignInLock shows an account locked by failed sign-ins as locked and the
+// others of the page as active, and unlocks it. An account locked in another province is
+// not listed at all.
 func TestUsersPageSignInLock(t *testing.T) {
 	tp := newTwoProvinces(t)
-	for range 5 {
-		tp.a.Login(t.Context(), auth.Credentials{Login: "hn-leader", Password: "sai mật khẩu rồi nhé"})
-	}
-	if _, err := tp.a.Login(t.Context(), auth.Credentials{Login: "hn-leader", Password: tp.password}); err == nil {
-		t.Fatal("five failures did not lock the account")
+	for _, login := range []string{"hn-leader", "dn-officer"} {
+		for range 5 {
+			tp.a.Login(t.Context(), auth.Credentials{Login: login, Password: "sai mật khẩu rồi nhé"})
+		}
+		if _, err := tp.a.Login(t.Context(), auth.Credentials{Login: login, Password: tp.password}); err == nil {
+			t.Fatalf("five failures did not lock %s", login)
+		}
 	}
 	hdr := tp.signIn(t, "hn-admin")
-	_, body := tp.get(t, hdr, "/users")
-	row := body[strings.Index(body, `id="user-hn-leader"`):]
-	row = row[:strings.Index(row, "</tr>")]
-	if !strings.Contains(row, "Tạm khóa do đăng nhập sai") || !strings.Contains(row, "/unlock") {
-		t.Fatalf("the locked account's row:\n%s", row)
+	// userRow is the row of login on the users page, "" when the page lists no such account.
+	userRow := func(login string) string {
+		t.Helper()
+		code, body := tp.get(t, hdr, "/users")
+		if code != http.StatusOK {
+			t.Fatalf("GET /users = %d", code)
+		}
+		i := strings.Index(body, `id="user-`+login+`"`)
+		if i < 0 {
+			return ""
+		}
+		row := body[i:]
+		return row[:strings.Index(row, "</tr>")]
+	}
+	const throttled, active = "Tạm khóa do đăng nhập sai", "Đang hoạt động"
+	for _, c := range []struct {
+		login  string
+		locked bool
+	}{
+		{"hn-leader", true},
+		{"hn-auditor", false},
+		{"hn-officer", false},
+	} {
+		row := userRow(c.login)
+		if row == "" {
+			t.Fatalf("no row for %s", c.login)
+		}
+		if got := strings.Contains(row, throttled) && strings.Contains(row, "/unlock"); got != c.locked ||
+			strings.Contains(row, active) == c.locked {
+			t.Errorf("%s: shown locked %v, want %v; its row:\n%s", c.login, got, c.locked, row)
+		}
+	}
+	if row := userRow("dn-officer"); row != "" {
+		t.Errorf("an account of another province is listed:\n%s", row)
 	}
 	if rec := tp.post(t, hdr, "/users/"+tp.users["hn-leader"].ID+"/unlock", nil, true); rec.Code != 303 {
 		t.Fatalf("unlock = %d %s", rec.Code, rec.Body)
+	}
+	if row := userRow("hn-leader"); strings.Contains(row, throttled) || !strings.Contains(row, active) {
+		t.Errorf("after unlocking, the row:\n%s", row)
 	}
 	if _, err := tp.a.Login(t.Context(), auth.Credentials{Login: "hn-leader", Password: tp.password}); err != nil {
 		t.Errorf("after unlocking, sign-in = %v", err)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ const (
 	qTouchToken     = `UPDATE api_tokens SET last_used = ? WHERE id = ?`
 	throttleColumns = `key, failures, last_failure, locked_until`
 	qThrottle       = `SELECT ` + throttleColumns + ` FROM login_throttle WHERE key = ?`
+	qThrottles      = `SELECT ` + throttleColumns + ` FROM login_throttle WHERE key IN `
 	qClearThrottle  = `DELETE FROM login_throttle WHERE key = ?`
 	qLockLogin      = `UPDATE login_throttle SET locked_until = ? WHERE key = ?`
 	qRecordFailure  = `INSERT INTO login_throttle (key, failures, last_failure) VALUES (?, 1, ?)
@@ -355,6 +357,38 @@ func (s *Store) LoginThrottle(ctx context.Context, key string) (auth.Throttle, e
 	return t, nil
 }
 
+// LoginThrottles returns the failures recorded under those of keys that have any.
+func (s *Store) LoginThrottles(ctx context.Context, keys []string) ([]auth.Throttle, error) {
+	ts, err := collectIn(ctx, s, scanThrottle, qThrottles, keys)
+	if err != nil {
+		return nil, s.fail(err, "read sign-in failures")
+	}
+	return ts, nil
+}
+
+// maxIn bounds the arguments of one IN list, well below what either engine accepts
+// (SQLite 32,766, PostgreSQL 65,535), so that a long list costs a few queries, not an error.
+const maxIn = 500
+
+// collectIn runs query, which ends in "IN ", over keys in lists of at most maxIn, and
+// returns every row once: a key given twice is asked once. No key, no query.
+func collectIn[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), query string, keys []string) ([]T, error) {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	var out []T
+	for chunk := range slices.Chunk(keys, maxIn) {
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = k
+		}
+		rows, err := collect(ctx, s, s.db, scan, query+placeholders(len(chunk)), args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
 // ClearLoginFailures forgets the failures under key.
 func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
 	return s.write(ctx, "clear failed sign-ins", func(tx *sql.Tx) error {
@@ -370,6 +404,7 @@ const (
 	oidcLinkColumns    = `issuer, subject, user_id, email, created`
 	qOIDCLink          = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE issuer = ? AND subject = ?`
 	qOIDCLinks         = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE user_id = ? ORDER BY created, issuer, subject`
+	qOIDCLinksOf       = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE user_id IN `
 	qInsertOIDCLink    = `INSERT INTO oidc_links (` + oidcLinkColumns + `) VALUES (?, ?, ?, ?, ?)`
 	oidcPendingColumns = `state_hash, nonce, verifier, user_id, created, expires`
 	qInsertOIDCPending = `INSERT INTO oidc_pending (` + oidcPendingColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
@@ -401,6 +436,15 @@ func (s *Store) OIDCLinks(ctx context.Context, userID string) ([]auth.OIDCLink, 
 	ls, err := collect(ctx, s, s.db, scanOIDCLink, qOIDCLinks, userID)
 	if err != nil {
 		return nil, s.fail(err, "list OIDC links of "+userID)
+	}
+	return ls, nil
+}
+
+// OIDCLinksOf returns the links of the accounts userIDs.
+func (s *Store) OIDCLinksOf(ctx context.Context, userIDs []string) ([]auth.OIDCLink, error) {
+	ls, err := collectIn(ctx, s, scanOIDCLink, qOIDCLinksOf, userIDs)
+	if err != nil {
+		return nil, s.fail(err, fmt.Sprintf("list OIDC links of %d accounts", len(userIDs)))
 	}
 	return ls, nil
 }

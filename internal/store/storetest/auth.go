@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -48,6 +49,7 @@ func RunAuth(t *testing.T, open func(t *testing.T) (AuthStore, Raw)) {
 		{"Tokens", testTokens},
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
+		{"Throttles", testThrottles},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,6 +442,50 @@ func testThrottle(t *testing.T, st AuthStore, _ Raw) {
 	}
 	if err := st.LockLogin(ctx, "login:nobody", until); !errs.Is(err, errs.NotFound) {
 		t.Errorf("LockLogin of a key without failures = %v, want NotFound", err)
+	}
+}
+
+// testThrottles checks that the records of many keys are read at once: those that have one,
+// each whole, however long the list (longer than one query's list of arguments).
+func testThrottles(t *testing.T, st AuthStore, _ Raw) {
+	ctx := t.Context()
+	until := t0().Add(time.Hour)
+	for _, k := range []string{"login:lan", "login:minh", "ip:192.0.2.1"} {
+		if _, err := st.LoginFailure(ctx, k, t0(), time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.LockLogin(ctx, "login:lan", until); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"login:lan", "login:nobody", "login:minh"}
+	for i := range 1200 {
+		keys = append(keys, fmt.Sprintf("login:u%d", i))
+	}
+	keys = append(keys, "login:lan") // a key twice is one record
+	for _, c := range []struct {
+		name string
+		keys []string
+		want map[string]time.Time // key: locked until
+	}{
+		{"none", nil, map[string]time.Time{}},
+		{"unknown", []string{"login:nobody"}, map[string]time.Time{}},
+		{"many", keys, map[string]time.Time{"login:lan": until.UTC().Truncate(time.Microsecond), "login:minh": {}}},
+	} {
+		ts, err := st.LoginThrottles(ctx, c.keys)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := map[string]time.Time{}
+		for _, th := range ts {
+			if th.Failures != 1 || !th.LastFailure.Equal(t0().Truncate(time.Microsecond)) {
+				t.Errorf("%s: record %+v", c.name, th)
+			}
+			got[th.Key] = th.LockedUntil
+		}
+		if len(ts) != len(c.want) || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: LoginThrottles = %+v, want locks %v", c.name, ts, c.want)
+		}
 	}
 }
 

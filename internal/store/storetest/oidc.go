@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ func RunOIDC(t *testing.T, open func(t *testing.T) OIDCStore) {
 		test func(t *testing.T, st OIDCStore)
 	}{
 		{"Links", testOIDCLinks},
+		{"LinksOf", testOIDCLinksOf},
 		{"PendingOnce", testOIDCPendingOnce},
 		{"PendingConcurrent", testOIDCPendingConcurrent},
 	}
@@ -75,6 +78,57 @@ func testOIDCLinks(t *testing.T, st OIDCStore) {
 	}
 	if got := head(t, st); got.Seq != h.Seq {
 		t.Errorf("refused links appended audit entries: head %d, was %d", got.Seq, h.Seq)
+	}
+}
+
+// testOIDCLinksOf checks that the links of many accounts are read at once: all of those
+// accounts' links and no other's, however long the list.
+func testOIDCLinksOf(t *testing.T, st OIDCStore) {
+	authFixture(t, st)
+	ctx := t.Context()
+	for _, u := range []auth.User{user("u-1", "lan", auth.Auditor, "HN"), user("u-2", "minh", auth.Auditor, "DN"),
+		user("u-3", "hoa", auth.Auditor, "HN")} {
+		if err := st.CreateUser(ctx, u, entry("user.create", u.ID, u.Org)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const iss = "https://idp.example.vn"
+	for _, l := range []auth.OIDCLink{{Issuer: iss, Subject: "s-1", UserID: "u-1"}, {Issuer: iss, Subject: "s-1b", UserID: "u-1"},
+		{Issuer: iss, Subject: "s-2", UserID: "u-2"}} {
+		l.Created = t0()
+		if err := st.CreateOIDCLink(ctx, l, entry("user.link_oidc", l.UserID, "HN")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := []string{"u-3", "u-1"}
+	for i := range 1200 {
+		long = append(long, fmt.Sprintf("u-none-%d", i))
+	}
+	for _, c := range []struct {
+		name string
+		ids  []string
+		want []string // subjects, sorted
+	}{
+		{"none", nil, nil},
+		{"unlinked", []string{"u-3"}, nil},
+		{"two", []string{"u-1", "u-2"}, []string{"s-1", "s-1b", "s-2"}},
+		{"many", long, []string{"s-1", "s-1b"}},
+	} {
+		ls, err := st.OIDCLinksOf(ctx, c.ids)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got []string
+		for _, l := range ls {
+			got = append(got, l.Subject)
+			if l.Issuer != iss || !l.Created.Equal(t0().Truncate(time.Microsecond)) {
+				t.Errorf("%s: link %+v", c.name, l)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: OIDCLinksOf = %v, want %v", c.name, got, c.want)
+		}
 	}
 }
 
