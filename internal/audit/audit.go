@@ -20,8 +20,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/khien-vn/khien/internal/errs"
@@ -138,11 +141,30 @@ type Log struct {
 	store Store
 	tree  Tree
 	now   func() time.Time
+
+	// verifying is held while the whole chain is read: one reading at a time, which callers
+	// that arrive meanwhile share (see Verify). begun counts the readings started.
+	verifying chan struct{}
+	begun     atomic.Int64
+	mu        sync.Mutex    // guards last, which a page reads while a check runs
+	last      *Verification // the latest whole-chain check; nil before the first
+	waiting   func()        // for tests: called once a caller of verify has asked
+}
+
+// Verification is the outcome of one whole-chain check, kept so that a page can say how the
+// log stood without reading all of it on every load: reading grows with the log.
+type Verification struct {
+	Started, Finished time.Time
+	Entries           int64 // entries checked, up to the first broken one
+	// Err is nil when the chain holds; it holds a *BrokenError naming the first bad entry,
+	// or says why the log could not be read to the end.
+	Err error
+	n   int64 // which reading of this Log it was: 1, 2, …
 }
 
 // NewLog returns a Log over store; tree gives the organizations' paths and now the time.
 func NewLog(store Store, tree Tree, now func() time.Time) *Log {
-	return &Log{store: store, tree: tree, now: now}
+	return &Log{store: store, tree: tree, now: now, verifying: make(chan struct{}, 1)}
 }
 
 // Record appends r with the actor of ctx (see WithActor) and the current time.
@@ -195,13 +217,80 @@ func (l *Log) Entries(ctx context.Context, f Filter) ([]Entry, int, error) {
 
 // Verify reads the whole log in order and checks every link of the chain and the head. It
 // returns the number of entries checked, and a *BrokenError naming the first bad entry.
+// Calls made while a check runs wait for it and then share the next one that starts after
+// them (or one that already did): a check's answer is never older than its question.
 func (l *Log) Verify(ctx context.Context) (int64, error) {
+	v, err := l.verify(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return v.Entries, v.Err
+}
+
+// verify runs or shares a whole-chain check; its error is only the caller's context ending
+// while it waited for another one.
+func (l *Log) verify(ctx context.Context) (Verification, error) {
+	asked := l.begun.Load()
+	if l.waiting != nil {
+		l.waiting()
+	}
+	select {
+	case l.verifying <- struct{}{}:
+	case <-ctx.Done():
+		return Verification{}, ctx.Err()
+	}
+	defer func() { <-l.verifying }()
+	if last, ok := l.LastVerification(); ok && last.n > asked {
+		return last, nil
+	}
+	out := Verification{Started: l.now(), n: l.begun.Add(1)}
 	var v Verifier
 	head, err := l.store.EachAuditEntry(ctx, v.Add)
-	if err != nil {
-		return v.n, err
+	if err == nil {
+		err = v.Finish(head)
 	}
-	return v.n, v.Finish(head)
+	out.Entries, out.Err, out.Finished = v.n, err, l.now()
+	if ctx.Err() == nil { // a check its caller gave up on says nothing of the log
+		l.mu.Lock()
+		l.last = &out
+		l.mu.Unlock()
+	}
+	return out, nil
+}
+
+// LastVerification returns the latest whole-chain check finished by this process; it does
+// not wait for one under way.
+func (l *Log) LastVerification() (Verification, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		return Verification{}, false
+	}
+	return *l.last, true
+}
+
+// VerifyEvery checks the whole chain at once and then every d until ctx ends, logging a broken
+// chain as an error: the server does so, so that the audit page shows a recent outcome without
+// reading the whole log on each load, and a tampered log is reported even if nobody looks.
+func (l *Log) VerifyEvery(ctx context.Context, d time.Duration, log *slog.Logger) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		v, err := l.verify(ctx)
+		switch {
+		case err != nil:
+			return
+		case v.Err != nil && ctx.Err() == nil:
+			log.ErrorContext(ctx, "the audit log's chain is broken or unreadable", "entries_checked", v.Entries, "err", v.Err)
+		default:
+			log.DebugContext(ctx, "audit log chain verified", "entries", v.Entries, "took", v.Finished.Sub(v.Started))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // JoinPath writes the organizations of a path, root first, as "/HN/HN.STTTT/"; none is "/".

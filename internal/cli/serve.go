@@ -109,13 +109,18 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 }
 
 // serveApp serves a's handler on ln until ctx ends.
+// auditVerifyEvery is how often the server reads the whole audit log to check its chain: the
+// audit page shows the latest outcome and its time, and a broken chain is logged as an error
+// even when nobody opens the page.
+const auditVerifyEvery = 10 * time.Minute
+
 func serveApp(ctx context.Context, env Env, a *app.App, ln net.Listener) error {
 	return serveAppWith(ctx, env, a, ln, nil)
 }
 
 // serveAppWith is serveApp offering sign-in through oidc too, unless it is nil.
 func serveAppWith(ctx context.Context, env Env, a *app.App, ln net.Listener, oidc *auth.OIDC) error {
-	au, _, err := authFor(a.Store, env)
+	au, auditLog, err := authFor(a.Store, env)
 	if err != nil {
 		return err
 	}
@@ -132,6 +137,7 @@ func serveAppWith(ctx context.Context, env Env, a *app.App, ln net.Listener, oid
 		OIDC:      oidc,
 	})
 	go a.Assurance.RunDaily(ctx, a.Log) // today's index snapshot, once a day
+	go auditLog.VerifyEvery(ctx, auditVerifyEvery, a.Log.With("component", "audit"))
 	return web.ServeListener(ctx, a.Log, ln, h)
 }
 

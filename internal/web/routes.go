@@ -108,6 +108,7 @@ func addPages(mux handlerTable, d Deps) {
 	mux.Handle("POST /resources/{id}/challenge", p.handleChallengeForm())
 
 	mux.Handle("GET /audit", p.handleAudit())
+	mux.Handle("POST /audit/verify", p.handleAuditVerify())
 	mux.Handle("GET /users", p.handleUsers())
 	mux.Handle("POST /users", p.handleUserCreate())
 	mux.Handle("POST /users/{id}", p.handleUserUpdate())

@@ -493,6 +493,7 @@ func (tp *twoProvinces) adminPageCases() []pageCase {
 		{"GET /audit", "GET", "/audit", "", listed},
 		{"GET /audit", "GET", "/audit?kind=system&action=system.update&actor=dn-admin&from=2026-01-01&to=2026-12-31", "", listed},
 		{"GET /audit", "GET", "/audit?page=2", "", listed},
+		{"POST /audit/verify", "POST", "/audit/verify", "q=under%3DDN", []int{http.StatusSeeOther, http.StatusForbidden}},
 		{"GET /users", "GET", "/users", "", listed},
 		{"GET /users", "GET", "/users?page=2", "", listed},
 		{"POST /users", "POST", "/users", "login=spy&role=auditor&org=DN", forbidden},

@@ -97,6 +97,17 @@ type auditForm struct {
 	Actor, Action, Kind, From, To string
 }
 
+// Encode writes the filters as a query, to come back to the same view after checking the chain.
+func (f auditForm) Encode() string {
+	v := url.Values{}
+	for k, s := range map[string]string{"actor": f.Actor, "action": f.Action, "kind": f.Kind, "from": f.From, "to": f.To} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v.Encode()
+}
+
 // diffRow is one field of an object before and after a change.
 type diffRow struct {
 	Field, Before, After string
@@ -114,11 +125,12 @@ type auditData struct {
 	Q     auditForm
 	Rows  []auditRow
 	Pager pager
-	// The chain as verified now: Checked entries intact, or BrokenAt the first bad entry;
-	// VerifyFailed when the log could not be read to the end.
+	// The chain as last verified, at VerifiedAt: Checked entries intact, or BrokenAt the
+	// first bad entry; VerifyFailed when the log could not be read to the end.
 	Checked      int64
 	BrokenAt     int64
 	VerifyFailed bool
+	VerifiedAt   time.Time
 	// Whole is set for a principal of the whole platform: only it is told how many entries
 	// the log holds, which says how busy the other subtrees are.
 	Whole   bool
@@ -217,7 +229,9 @@ func jsonText(raw json.RawMessage) string {
 }
 
 // handleAudit pages through the audit log of the principal's subtree, newest first, under
-// the result of verifying the whole chain now.
+// the latest check of the whole chain. The server checks it every few minutes (reading the
+// whole log, which only grows); the page checks it itself only when no check was made yet,
+// and offers to check again now (handleAuditVerify).
 func (p *pages) handleAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -236,15 +250,44 @@ func (p *pages) handleAudit() http.Handler {
 		}
 		pg.finish(r, auditPageSize, total, len(es))
 		d.Pager = pg
-		n, err := p.auth.VerifyAudit(ctx)
-		d.Checked = n
-		if be, ok := errors.AsType[*audit.BrokenError](err); ok {
+		v, ok, err := p.auth.AuditVerification(ctx)
+		if err == nil && !ok {
+			p.auth.VerifyAudit(ctx) // its outcome, broken or not, is what is read next
+			v, ok, err = p.auth.AuditVerification(ctx)
+		}
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		d.Checked, d.VerifiedAt = v.Entries, v.Finished
+		if be, broken := errors.AsType[*audit.BrokenError](v.Err); broken {
 			d.BrokenAt = be.Seq
-		} else if err != nil {
-			p.log.ErrorContext(ctx, "verify the audit log", "err", err)
+		} else if !ok || v.Err != nil {
+			p.log.ErrorContext(ctx, "verify the audit log", "err", v.Err)
 			d.VerifyFailed = true
 		}
 		p.render(w, r, http.StatusOK, "audit", adminView(r, "audit.title", d))
+	})
+}
+
+// handleAuditVerify checks the whole chain now, for a reader of the log who does not want to
+// wait for the server's next check, and goes back to the page it came from. Readers asking
+// at once share one reading of the log.
+func (p *pages) handleAuditVerify() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if _, err := p.auth.VerifyAudit(ctx); err != nil && !errs.Is(err, errs.Conflict) {
+			p.fail(w, r, err) // a broken chain (Conflict) is what the page shows; the rest is not
+			return
+		}
+		back := "/audit"
+		if v, err := url.ParseQuery(r.PostFormValue("q")); err == nil {
+			f := auditForm{Actor: v.Get("actor"), Action: v.Get("action"), Kind: v.Get("kind"), From: v.Get("from"), To: v.Get("to")}
+			if q := f.Encode(); q != "" {
+				back += "?" + q // only the filters, rebuilt: never a path or scheme of the client's
+			}
+		}
+		seeOther(w, r, back)
 	})
 }
 

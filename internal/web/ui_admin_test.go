@@ -154,10 +154,16 @@ func TestAuditPage(t *testing.T) {
 }
 
 // TestAuditPageNamesBrokenEntry edits one row of the audit log in the database: the page
-// then says the chain is broken and names that entry, as khien audit verify does.
+// keeps showing the latest check, with its time, until a check is made again (the server's
+// periodic one, or "check again now"); then it says the chain is broken and names that entry,
+// as khien audit verify does, and keeps the page's filters.
 func TestAuditPageNamesBrokenEntry(t *testing.T) {
 	tp := newTwoProvinces(t)
 	hdr := tp.signIn(t, "hn-auditor")
+	code, body := tp.get(t, hdr, "/audit")
+	if code != 200 || !strings.Contains(body, `class="flash" id="chain"`) || !strings.Contains(body, `id="verified-at"`) {
+		t.Fatalf("GET /audit before any edit = %d; no intact chain with the time of its check:\n%s", code, body)
+	}
 	paths, _ := filepath.Glob(filepath.Join(filepath.Dir(t.TempDir()), "*", "k.db"))
 	if len(paths) != 1 {
 		t.Fatalf("the test's store: %v", paths)
@@ -173,9 +179,23 @@ func TestAuditPageNamesBrokenEntry(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	code, body := tp.get(t, hdr, "/audit")
+	if _, body := tp.get(t, hdr, "/audit"); strings.Contains(body, `id="broken-at"`) {
+		t.Errorf("GET /audit read the whole log again on load:\n%s", body)
+	}
+	if rec := tp.post(t, hdr, "/audit/verify", url.Values{"q": {"kind=system&to=2026-12-31&next=//evil.example"}}, false); rec.Code != http.StatusForbidden {
+		t.Errorf("POST /audit/verify with a forged CSRF token = %d, want 403", rec.Code)
+	}
+	rec := tp.post(t, hdr, "/audit/verify", url.Values{"q": {"kind=system&to=2026-12-31&next=//evil.example"}}, true)
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/audit?kind=system&to=2026-12-31" {
+		t.Errorf("POST /audit/verify = %d to %q; want 303 back to the filtered page, no other parameter", rec.Code, loc)
+	}
+	code, body = tp.get(t, hdr, "/audit")
 	if code != 200 || !strings.Contains(body, `<b id="broken-at">#3</b>`) || strings.Contains(body, `class="flash" id="chain"`) {
-		t.Errorf("GET /audit after editing entry 3 = %d:\n%s", code, body)
+		t.Errorf("GET /audit after editing entry 3 and checking again = %d:\n%s", code, body)
+	}
+	lh := tp.signIn(t, "hn-leader")
+	if rec := tp.post(t, lh, "/audit/verify", nil, true); rec.Code != http.StatusForbidden {
+		t.Errorf("POST /audit/verify as a leader = %d, want 403", rec.Code)
 	}
 }
 

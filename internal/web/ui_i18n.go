@@ -289,6 +289,8 @@ var messages = map[string]msg{
 	"audit.entries":       {"mục, mục nào cũng nối với mục trước.", "entries, each chained to the one before."},
 	"audit.broken":        {"Nhật ký kiểm toán đã bị sửa hoặc xóa: chuỗi băm đứt tại mục", "The audit log was edited or deleted: the hash chain breaks at entry"},
 	"audit.broken.next":   {"Hãy báo ngay cho quản trị viên nền tảng; lệnh khien audit verify cho biết chi tiết.", "Tell the platform administrator at once; khien audit verify gives the details."},
+	"audit.verified.at":   {"Kiểm tra toàn bộ chuỗi lần cuối lúc", "The whole chain was last checked at"},
+	"audit.verify.now":    {"Kiểm tra lại ngay", "Check again now"},
 	"audit.verifyfailed":  {"Không kiểm tra được chuỗi băm lúc này; đã ghi nhật ký. Hãy thử lại.", "The hash chain could not be checked now; it was logged. Try again."},
 	"audit.actor.hint":    {"tên đăng nhập", "login"},
 	"audit.action":        {"Hành động", "Action"},
