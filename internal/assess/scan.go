@@ -128,13 +128,14 @@ func activeFor(f check.Runner, r inventory.Resource) bool {
 // refused reports each check of f as an error carrying the guard's refusal.
 func refused(env check.Env, r inventory.Resource, f check.Runner, err error) []check.Result {
 	msg, _ := errs.Message(err)
+	why := check.DescribeError(err)
 	now := env.Now
 	var res []check.Result
 	for _, id := range f.CheckIDs() {
 		res = append(res, check.Result{
 			Check: id, Resource: r.ID, Endpoint: r.ID, Status: check.Error,
 			Reason: check.Text{
-				VI: "Không đánh giá vì ngoài phạm vi được phép: " + msg,
+				VI: "Không đánh giá vì ngoài phạm vi được phép: " + why.VI,
 				EN: "not assessed, outside the authorized scope: " + msg,
 			},
 			Evidence: map[string]any{"out_of_scope": msg, "scope": string(r.Scope)},

@@ -168,10 +168,8 @@ func (f Family[O]) Run(ctx context.Context, r inventory.Resource, env Env) []Res
 			ev := make(map[string]any, len(f.ErrorEvidence)+1)
 			maps.Copy(ev, f.ErrorEvidence)
 			ev["error"] = err.Error()
-			res = Result{Status: Error, Reason: Text{
-				VI: "Không quan sát được: " + err.Error(),
-				EN: "could not observe: " + err.Error(),
-			}, Evidence: ev}
+			why := DescribeError(err)
+			res = Result{Status: Error, Reason: Text{VI: "Không quan sát được: " + why.VI, EN: "could not observe: " + why.EN}, Evidence: ev}
 		} else {
 			res = c.Evaluate(o)
 		}

@@ -46,6 +46,14 @@ func (l Level) String() string {
 	return "passive"
 }
 
+// vi names the level in Vietnamese, for reasons people read.
+func (l Level) vi() string {
+	if l == Active {
+		return "chủ động (chuyển vùng DNS, bắt tay dịch vụ, dò đường dẫn)"
+	}
+	return "thụ động"
+}
+
 // Fence is the set of networks packets may be sent to at all. An empty fence allows any
 // public address but never loopback-adjacent specials (unspecified, multicast, link-local).
 type Fence []netip.Prefix
@@ -147,10 +155,25 @@ func (g *Guard) Authorize(r inventory.Resource, level Level) error {
 	case r.Scope == inventory.ScopeAssigned && level == Passive:
 		return nil
 	case r.Scope == inventory.ScopeAssigned:
-		return errs.E(errs.OutOfScope, "%s is assigned but not verified: %s probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)", r.ID, level)
+		return refusal{errs.E(errs.OutOfScope, "%s is assigned but not verified: %s probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)", r.ID, level),
+			fmt.Sprintf("%s mới được giao, chưa xác minh quyền sở hữu: kiểm tra %s cần chứng minh quyền sở hữu trước (bản ghi DNS TXT, tệp HTTP, hoặc chú thích/bảng trong cơ sở dữ liệu)", r.ID, level.vi())}
 	default:
-		return errs.E(errs.OutOfScope, "%s is %s: verify its ownership or have an administrator assign it before it is scanned", r.ID, scopeName(r.Scope))
+		return refusal{errs.E(errs.OutOfScope, "%s is %s: verify its ownership or have an administrator assign it before it is scanned", r.ID, scopeName(r.Scope)),
+			fmt.Sprintf("%s chưa thuộc phạm vi được phép quét (%s): hãy xác minh quyền sở hữu hoặc đề nghị quản trị viên giao tài nguyên này trước khi quét", r.ID, scopeName(r.Scope))}
 	}
+}
+
+// refusal is the guard's refusal to scan a resource: an errs.OutOfScope error that can also
+// say itself in Vietnamese, for the reasons of the results it leaves unassessed.
+type refusal struct {
+	err *errs.Error
+	vi  string
+}
+
+func (r refusal) Error() string { return r.err.Error() }
+func (r refusal) Unwrap() error { return r.err }
+func (r refusal) Describe() check.Text {
+	return check.Text{VI: r.vi, EN: r.err.Msg}
 }
 
 func scopeName(s inventory.ScopeStatus) string {
@@ -206,7 +229,17 @@ func resourceNets(r inventory.Resource) ([]netip.Prefix, error) {
 }
 
 // ErrFenced is returned, wrapped, when an address lies outside the safety fence or the resource.
-var ErrFenced = errors.New("address outside the authorized scope")
+var ErrFenced error = fenced{}
+
+// fenced is ErrFenced: it says itself in both languages (check.Describer) for the reasons of
+// results whose target resolved outside the authorized scope.
+type fenced struct{}
+
+func (fenced) Error() string { return "address outside the authorized scope" }
+func (fenced) Describe() check.Text {
+	return check.Text{VI: "địa chỉ của máy đích nằm ngoài phạm vi được phép quét; Khiên không gửi gói tin nào tới đó",
+		EN: "the target's address lies outside the authorized scope; Khiên sent it nothing"}
+}
 
 // DialFenced dials address after checking it against the fence only; it is for Khiên's own
 // infrastructure (the resolver, ownership proofs), not for targets.

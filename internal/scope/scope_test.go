@@ -87,13 +87,17 @@ func TestAuthorize(t *testing.T) {
 		level   Level
 		allowed bool
 		msg     string
+		vi      string // how the refusal begins in Vietnamese (check.DescribeError)
 	}{
-		{inventory.ScopeVerified, Active, true, ""},
-		{inventory.ScopeVerified, Passive, true, ""},
-		{inventory.ScopeAssigned, Passive, true, ""},
-		{inventory.ScopeAssigned, Active, false, "dns:a.test is assigned but not verified: active probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)"},
-		{inventory.ScopeUnverified, Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned"},
-		{"", Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned"},
+		{inventory.ScopeVerified, Active, true, "", ""},
+		{inventory.ScopeVerified, Passive, true, "", ""},
+		{inventory.ScopeAssigned, Passive, true, "", ""},
+		{inventory.ScopeAssigned, Active, false, "dns:a.test is assigned but not verified: active probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)",
+			"dns:a.test mới được giao, chưa xác minh quyền sở hữu: kiểm tra chủ động (chuyển vùng DNS, bắt tay dịch vụ, dò đường dẫn) cần chứng minh quyền sở hữu trước"},
+		{inventory.ScopeUnverified, Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned",
+			"dns:a.test chưa thuộc phạm vi được phép quét (unverified): hãy xác minh quyền sở hữu"},
+		{"", Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned",
+			"dns:a.test chưa thuộc phạm vi được phép quét"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/%s", tt.scope, tt.level), func(t *testing.T) {
@@ -109,6 +113,9 @@ func TestAuthorize(t *testing.T) {
 			}
 			if msg, _ := errs.Message(err); msg != tt.msg {
 				t.Errorf("message = %q\nwant      %q", msg, tt.msg)
+			}
+			if why := check.DescribeError(err); !strings.HasPrefix(why.VI, tt.vi) || !strings.HasPrefix(why.EN, tt.msg) {
+				t.Errorf("described as %+v; want Vietnamese beginning %q and the English message", why, tt.vi)
 			}
 			if _, err := g.Env(res("dns:a.test", tt.scope), tt.level, check.Env{}); !errs.Is(err, errs.OutOfScope) {
 				t.Errorf("Env = %v, want the same refusal", err)
@@ -204,6 +211,9 @@ func TestDialStaysInScope(t *testing.T) {
 			}
 			if !errors.Is(err, ErrFenced) {
 				t.Errorf("Dial(%s) = %v, want ErrFenced", tt.addr, err)
+			}
+			if why := check.DescribeError(err); !strings.Contains(why.VI, "ngoài phạm vi được phép quét") {
+				t.Errorf("Dial(%s) refusal described as %+v", tt.addr, why)
 			}
 		})
 	}
