@@ -151,7 +151,11 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", shotPath)
 
-	checkWidths(t, cdp, s, eval, waitFor, dir)
+	shots := dir
+	if d := os.Getenv("KHIEN_SCREENSHOTS"); d != "" { // to look at the pages after the test
+		shots = d
+	}
+	checkWidths(t, cdp, s, eval, waitFor, shots)
 
 	eval(`document.querySelector('#sign-out').click(); true`)
 	waitFor("signed out", "location.pathname === '/login'")
