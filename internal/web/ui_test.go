@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/khien-vn/khien/internal/check"
 )
 
 // TestCatalogComplete checks that every message has both languages and that every key the
@@ -31,10 +33,31 @@ func TestCatalogComplete(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range keyRe.FindAllStringSubmatch(string(b), -1) {
+			if m[1]+m[2] == "family." {
+				continue // named from the data: checked below
+			}
 			k := m[1] + m[2]
 			if _, ok := messages[k]; !ok && !strings.HasSuffix(k, ".") {
 				t.Errorf("%s names %q, which is not in the catalog", name, k)
 			}
+		}
+	}
+}
+
+// TestFamilyNames: every family a finding can belong to (the prefix of every check id of the
+// catalog) and every family the findings filter offers has a name in both languages.
+func TestFamilyNames(t *testing.T) {
+	cat, err := check.LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := slices.Clone(findingFamilies)
+	for _, d := range cat.All() {
+		fams = append(fams, d.Family())
+	}
+	for _, f := range fams {
+		if _, ok := messages["family."+f]; !ok {
+			t.Errorf("family %q has no name in the catalog (family.%s)", f, f)
 		}
 	}
 }
