@@ -256,7 +256,12 @@ func Describe(a Attestation, st State) (vi, en string) {
 	case StatePending:
 		return fmt.Sprintf("chờ duyệt (khai ngày %s)", day(a.DeclaredAt)), fmt.Sprintf("awaiting review (declared %s)", a.DeclaredAt.UTC().Format(time.DateOnly))
 	case StateRejected:
-		return fmt.Sprintf("bị từ chối: %s", a.Review.Comment), fmt.Sprintf("rejected: %s", a.Review.Comment)
+		// The reviewer's comment is quoted as written, in whatever language it was written.
+		if a.Review.By == "" {
+			return fmt.Sprintf("bị từ chối, nhận xét: «%s»", a.Review.Comment), fmt.Sprintf("rejected: “%s”", a.Review.Comment)
+		}
+		return fmt.Sprintf("bị %s từ chối, nhận xét: «%s»", a.Review.By, a.Review.Comment),
+			fmt.Sprintf("rejected by %s, who wrote: “%s”", a.Review.By, a.Review.Comment)
 	case StateExpired:
 		return fmt.Sprintf("hết hiệu lực từ %s", day(a.ValidUntil)), fmt.Sprintf("lapsed on %s", a.ValidUntil.UTC().Format(time.DateOnly))
 	case StateNotYet:

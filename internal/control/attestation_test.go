@@ -159,3 +159,25 @@ func TestFind(t *testing.T) {
 		t.Error("an attestation about a system must not count for an organization of the same code")
 	}
 }
+
+// TestDescribeRejected: a rejection names its reviewer and quotes the comment as written, in
+// both sentences, so that a Vietnamese comment in the English one reads as a quotation.
+func TestDescribeRejected(t *testing.T) {
+	a := backupAttestation()
+	a.Review = &Review{By: "Lê Thị Hoa", At: day(2), Comment: "nhật ký sao lưu không có ngày"}
+	anon := backupAttestation()
+	anon.Review = &Review{At: day(2), Comment: "thiếu biên bản"}
+	tests := []struct {
+		a      Attestation
+		vi, en string
+	}{
+		{a, "bị Lê Thị Hoa từ chối, nhận xét: «nhật ký sao lưu không có ngày»", "rejected by Lê Thị Hoa, who wrote: “nhật ký sao lưu không có ngày”"},
+		{anon, "bị từ chối, nhận xét: «thiếu biên bản»", "rejected: “thiếu biên bản”"},
+	}
+	for _, tt := range tests {
+		vi, en := Describe(tt.a, StateRejected)
+		if vi != tt.vi || en != tt.en {
+			t.Errorf("Describe = %q, %q\nwant       %q, %q", vi, en, tt.vi, tt.en)
+		}
+	}
+}
