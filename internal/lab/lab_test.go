@@ -163,6 +163,9 @@ func TestLabScan(t *testing.T) {
 		res := results[id]
 		var fails, errs []string
 		for _, r := range res {
+			if frag := goErrorText(r.Reason.VI); frag != "" {
+				t.Errorf("%s %s (%s): the Vietnamese reason carries Go's English error text %q: %s", h.Name, r.Check, r.Status, frag, r.Reason.VI)
+			}
 			switch r.Status {
 			case check.Fail:
 				fails = append(fails, r.Check)
@@ -210,6 +213,21 @@ func TestLabScan(t *testing.T) {
 	}
 }
 
+// goErrorFragments are pieces of the text of Go's network, TLS and x509 errors. A Vietnamese
+// reason is read by people who may not read English: the technical account belongs in the
+// English reason and the evidence, never in the Vietnamese one.
+var goErrorFragments = []string{"dial tcp", "dial udp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset", "certificate signed by", "handshake failure"}
+
+// goErrorText returns the first fragment of Go's error text in vi, or "".
+func goErrorText(vi string) string {
+	for _, f := range goErrorFragments {
+		if strings.Contains(vi, f) {
+			return f
+		}
+	}
+	return ""
+}
+
 // minus returns the elements of a not in b.
 func minus(a, b []string) []string {
 	var out []string
@@ -251,6 +269,9 @@ func TestFenceRefusesOutside(t *testing.T) {
 			continue
 		}
 		n++
+		if frag := goErrorText(x.Reason.VI); frag != "" {
+			t.Errorf("%s: the Vietnamese reason carries Go's English error text %q: %s", x.Check, frag, x.Reason.VI)
+		}
 		// "refused 192.0.2.1 (fence …)" is written only when no address was dialled at all.
 		if x.Status != check.Error || !strings.Contains(x.Reason.EN, scope.ErrFenced.Error()) || !strings.Contains(x.Reason.EN, "refused 192.0.2.1") {
 			t.Errorf("%s = %s (%s), want an error naming the fence and the refused address", x.Check, x.Status, x.Reason.EN)
@@ -320,6 +341,9 @@ func TestDemo(t *testing.T) {
 		var fails []string
 		for _, x := range results[r.ID] {
 			status[r.ID+" "+x.Check] = x.Status
+			if frag := goErrorText(x.Reason.VI); frag != "" {
+				t.Errorf("%s %s (%s): the Vietnamese reason carries Go's English error text %q: %s", r.ID, x.Check, x.Status, frag, x.Reason.VI)
+			}
 			switch x.Status {
 			case check.Error:
 				t.Errorf("%s %s: error %s", r.ID, x.Check, x.Reason.EN)

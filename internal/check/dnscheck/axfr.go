@@ -223,12 +223,12 @@ func axfrOpenCheck(o AXFRObservation) check.Result {
 	switch {
 	case o.ZoneError != "":
 		return result(check.Error,
-			fmt.Sprintf("Không xác định được vùng (zone) chứa %s: %s.", o.Name, o.ZoneError),
+			fmt.Sprintf("Không xác định được vùng (zone) chứa %s: %s.", o.Name, errorVI(o.ZoneError)),
 			fmt.Sprintf("Could not find the zone %s lies in: %s.", o.Name, o.ZoneError), ev)
 	case !queryOK(o.NSQuery):
 		f := failure(o.NSQuery)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi NS của vùng %s: %s.", o.Zone, f),
+			fmt.Sprintf("Không truy vấn được bản ghi NS của vùng %s: %s.", o.Zone, failureVI(o.NSQuery)),
 			fmt.Sprintf("Could not look up the NS records of zone %s: %s.", o.Zone, f), ev)
 	case len(o.Servers) == 0:
 		return result(check.Error,
@@ -236,12 +236,13 @@ func axfrOpenCheck(o AXFRObservation) check.Result {
 			fmt.Sprintf("Zone %s has no NS record to try a transfer from.", o.Zone), ev)
 	}
 	status := check.Status("")
-	var openVI, openEN, errs []string
+	var openVI, openEN, errs, errsVI []string
 	tried := 0
 	for _, s := range o.Servers {
 		if s.Error != "" {
 			status = worse(status, check.Error)
 			errs = append(errs, fmt.Sprintf("%s: %s", s.Host, s.Error))
+			errsVI = append(errsVI, fmt.Sprintf("%s: %s", s.Host, errorVI(s.Error)))
 			continue
 		}
 		for _, at := range s.Attempts {
@@ -254,6 +255,7 @@ func axfrOpenCheck(o AXFRObservation) check.Result {
 			case axfrError:
 				status = worse(status, check.Error)
 				errs = append(errs, fmt.Sprintf("%s (%s): %s", s.Host, at.Address, at.Error))
+				errsVI = append(errsVI, fmt.Sprintf("%s (%s): %s", s.Host, at.Address, errorVI(at.Error)))
 			default:
 				status = worse(status, check.Pass)
 			}
@@ -266,7 +268,7 @@ func axfrOpenCheck(o AXFRObservation) check.Result {
 			fmt.Sprintf("Name servers hand the whole zone %s to anyone (AXFR): %s. Every host and service name in it is exposed.", o.Zone, strings.Join(openEN, "; ")), ev)
 	case check.Error:
 		return result(check.Error,
-			fmt.Sprintf("Không kiểm tra được mọi máy chủ tên miền của vùng %s: %s.", o.Zone, strings.Join(errs, "; ")),
+			fmt.Sprintf("Không kiểm tra được mọi máy chủ tên miền của vùng %s: %s.", o.Zone, strings.Join(errsVI, "; ")),
 			fmt.Sprintf("Could not check every name server of zone %s: %s.", o.Zone, strings.Join(errs, "; ")), ev)
 	}
 	return result(check.Pass,

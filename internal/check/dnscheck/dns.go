@@ -267,11 +267,11 @@ func dnssecMissing(o DNSObservation) check.Result {
 	switch {
 	case o.ZoneError != "":
 		return result(check.Error,
-			fmt.Sprintf("Không xác định được vùng (zone) chứa %s: %s.", o.Name, o.ZoneError),
+			fmt.Sprintf("Không xác định được vùng (zone) chứa %s: %s.", o.Name, errorVI(o.ZoneError)),
 			fmt.Sprintf("Could not find the zone %s lies in: %s.", o.Name, o.ZoneError), ev)
 	case d.Error != "":
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi DNSSEC của vùng %s: %s.", o.Zone, d.Error),
+			fmt.Sprintf("Không truy vấn được bản ghi DNSSEC của vùng %s: %s.", o.Zone, errorVI(d.Error)),
 			fmt.Sprintf("Could not look up the DNSSEC records of zone %s: %s.", o.Zone, d.Error), ev)
 	case d.signed():
 		vi, en := "", ""
@@ -304,7 +304,7 @@ func caaMissing(o DNSObservation) check.Result {
 	switch {
 	case c.Error != "":
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi CAA của %s: %s.", o.Name, c.Error),
+			fmt.Sprintf("Không truy vấn được bản ghi CAA của %s: %s.", o.Name, errorVI(c.Error)),
 			fmt.Sprintf("Could not look up the CAA records of %s: %s.", o.Name, c.Error), ev)
 	case c.At == "":
 		return result(check.Fail,
@@ -328,7 +328,7 @@ func cnameDangling(o DNSObservation) check.Result {
 		switch {
 		case c.Error != "":
 			status = worse(status, check.Error)
-			errVI = append(errVI, fmt.Sprintf("%s: %s", c.Name, c.Error))
+			errVI = append(errVI, fmt.Sprintf("%s: %s", c.Name, errorVI(c.Error)))
 			errEN = append(errEN, fmt.Sprintf("%s: %s", c.Name, c.Error))
 		case c.Dangling:
 			status = worse(status, check.Fail)

@@ -233,7 +233,7 @@ func spfMissing(o MailObservation) check.Result {
 	case o.SPF.rootFailed():
 		q := failure(o.SPF.Tree.Query)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi TXT của %s: %s.", o.Domain, q),
+			fmt.Sprintf("Không truy vấn được bản ghi TXT của %s: %s.", o.Domain, failureVI(o.SPF.Tree.Query)),
 			fmt.Sprintf("Could not look up the TXT records of %s: %s.", o.Domain, q), ev)
 	case len(o.SPF.Records) == 0:
 		return result(check.Fail,
@@ -250,7 +250,7 @@ func spfPermissive(o MailObservation) check.Result {
 	if o.SPF.rootFailed() {
 		q := failure(o.SPF.Tree.Query)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi TXT của %s: %s.", o.Domain, q),
+			fmt.Sprintf("Không truy vấn được bản ghi TXT của %s: %s.", o.Domain, failureVI(o.SPF.Tree.Query)),
 			fmt.Sprintf("Could not look up the TXT records of %s: %s.", o.Domain, q), ev)
 	}
 	switch o.SPF.Result {
@@ -331,7 +331,7 @@ func dmarcMissing(o MailObservation) check.Result {
 	case dmarcLookupFailed(o):
 		f := failure(d.Query)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi DMARC tại _dmarc.%s: %s.", o.Domain, f),
+			fmt.Sprintf("Không truy vấn được bản ghi DMARC tại _dmarc.%s: %s.", o.Domain, failureVI(d.Query)),
 			fmt.Sprintf("Could not look up the DMARC record at _dmarc.%s: %s.", o.Domain, f), ev)
 	case len(d.Records) == 0:
 		return result(check.Fail,
@@ -343,7 +343,7 @@ func dmarcMissing(o MailObservation) check.Result {
 			fmt.Sprintf("There are %d DMARC records at _dmarc.%s; with more than one, receivers apply no DMARC at all (RFC 7489 section 6.6.3).", len(d.Records), o.Domain), ev)
 	case d.Record == nil:
 		return result(check.Fail,
-			fmt.Sprintf("Bản ghi DMARC tại _dmarc.%s không dùng được (%s), nên DMARC không được áp dụng.", o.Domain, d.Invalid),
+			fmt.Sprintf("Bản ghi DMARC tại _dmarc.%s không dùng được (sai cú pháp; chi tiết ở bằng chứng), nên DMARC không được áp dụng.", o.Domain),
 			fmt.Sprintf("The DMARC record at _dmarc.%s is not usable (%s), so DMARC is not applied.", o.Domain, d.Invalid), ev)
 	}
 	return result(check.Pass,
@@ -358,7 +358,7 @@ func dmarcWeak(o MailObservation) check.Result {
 	case dmarcLookupFailed(o):
 		f := failure(d.Query)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi DMARC tại _dmarc.%s: %s.", o.Domain, f),
+			fmt.Sprintf("Không truy vấn được bản ghi DMARC tại _dmarc.%s: %s.", o.Domain, failureVI(d.Query)),
 			fmt.Sprintf("Could not look up the DMARC record at _dmarc.%s: %s.", o.Domain, f), ev)
 	case d.Record == nil:
 		return result(check.NotApplicable,
@@ -395,7 +395,7 @@ func starttlsMissing(o MailObservation) check.Result {
 	if !queryOK(mx.Query) {
 		f := failure(mx.Query)
 		return result(check.Error,
-			fmt.Sprintf("Không truy vấn được bản ghi MX của %s: %s.", o.Domain, f),
+			fmt.Sprintf("Không truy vấn được bản ghi MX của %s: %s.", o.Domain, failureVI(mx.Query)),
 			fmt.Sprintf("Could not look up the MX records of %s: %s.", o.Domain, f), ev)
 	}
 	if mx.Null {
@@ -414,7 +414,7 @@ func starttlsMissing(o MailObservation) check.Result {
 	for _, h := range mx.Hosts {
 		if h.Error != "" {
 			status = worse(status, check.Error)
-			errVI = append(errVI, fmt.Sprintf("%s: không tìm được địa chỉ (%s)", h.Host, h.Error))
+			errVI = append(errVI, fmt.Sprintf("%s: không tìm được địa chỉ (%s)", h.Host, errorVI(h.Error)))
 			errEN = append(errEN, fmt.Sprintf("%s: no address (%s)", h.Host, h.Error))
 			continue
 		}
@@ -425,10 +425,10 @@ func starttlsMissing(o MailObservation) check.Result {
 			at := fmt.Sprintf("%s (%s)", h.Host, e.Address)
 			switch {
 			case v == check.Error:
-				errVI = append(errVI, fmt.Sprintf("%s: %s", at, e.Error))
+				errVI = append(errVI, fmt.Sprintf("%s: %s", at, errorVI(e.Error)))
 				errEN = append(errEN, fmt.Sprintf("%s: %s", at, e.Error))
 			case v == check.Fail && e.TLSError != "":
-				failVI = append(failVI, fmt.Sprintf("%s quảng bá STARTTLS nhưng không thiết lập được TLS (%s)", at, e.TLSError))
+				failVI = append(failVI, fmt.Sprintf("%s quảng bá STARTTLS nhưng không thiết lập được TLS (%s)", at, errorVI(e.TLSError)))
 				failEN = append(failEN, fmt.Sprintf("%s advertises STARTTLS but TLS cannot be established (%s)", at, e.TLSError))
 			case v == check.Fail && !validEHLO(e.EHLO):
 				failVI = append(failVI, fmt.Sprintf("%s từ chối lệnh EHLO nên không thể có STARTTLS", at))

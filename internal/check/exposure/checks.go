@@ -50,12 +50,13 @@ func judge(k kind, base response, p probe) verdict {
 func pathCheck(k kind) func(observation) check.Result {
 	return func(o observation) check.Result {
 		var (
-			status   check.Status
-			eps      []any
-			hits     []string
-			firstHit string
-			problems []string
-			paths    int
+			status     check.Status
+			eps        []any
+			hits       []string
+			firstHit   string
+			problems   []string
+			problemsVI []string
+			paths      int
 		)
 		for _, e := range o.Web {
 			ev, ok := endpointEvidence(e)
@@ -64,6 +65,7 @@ func pathCheck(k kind) func(observation) check.Result {
 				if e.State == webError {
 					status = worst(status, check.Error)
 					problems = append(problems, e.label()+": "+e.Err)
+					problemsVI = append(problemsVI, e.label()+": "+whyVI(e.why))
 				}
 				continue
 			}
@@ -94,6 +96,7 @@ func pathCheck(k kind) func(observation) check.Result {
 				case p.Resp.Err != "":
 					epStatus = worst(epStatus, check.Error)
 					problems = append(problems, p.Resp.URL+": "+p.Resp.Err)
+					problemsVI = append(problemsVI, p.Resp.URL+": "+whyVI(p.Resp.why))
 				}
 				probes = append(probes, pe)
 			}
@@ -115,7 +118,7 @@ func pathCheck(k kind) func(observation) check.Result {
 		case check.Error:
 			list := strings.Join(firstN(problems, 3), "; ")
 			return check.Result{Status: check.Error, Evidence: evidence, Reason: check.Text{
-				VI: fmt.Sprintf("Không kiểm tra được hết các đường dẫn tìm %s: %s.", what.VI, list),
+				VI: fmt.Sprintf("Không kiểm tra được hết các đường dẫn tìm %s: %s.", what.VI, strings.Join(firstN(problemsVI, 3), "; ")),
 				EN: fmt.Sprintf("Could not check every path for a %s: %s.", what.EN, list),
 			}}
 		}
@@ -180,6 +183,15 @@ func responseEvidence(r response) map[string]any {
 	return ev
 }
 
+// whyVI is an error's Vietnamese as recorded with it, or a generic text for an error
+// recorded without one (an observation built by hand, as the table tests do).
+func whyVI(t check.Text) string {
+	if t.VI == "" {
+		return "lỗi kỹ thuật (chi tiết ở bằng chứng)"
+	}
+	return t.VI
+}
+
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // securityTxtMissing passes when every web endpoint serves a security.txt with a Contact
@@ -189,6 +201,7 @@ func securityTxtMissing(o observation) check.Result {
 		status     check.Status
 		eps        []any
 		problems   []string
+		problemsVI []string
 		missing    []miss
 		found      []string
 		redirected []string
@@ -200,6 +213,7 @@ func securityTxtMissing(o observation) check.Result {
 			if e.State == webError {
 				status = worst(status, check.Error)
 				problems = append(problems, e.label()+": "+e.Err)
+				problemsVI = append(problemsVI, e.label()+": "+whyVI(e.why))
 			}
 			continue
 		}
@@ -212,6 +226,7 @@ func securityTxtMissing(o observation) check.Result {
 			if p.Resp.Err != "" {
 				status = worst(status, check.Error)
 				problems = append(problems, p.Resp.URL+": "+p.Resp.Err)
+				problemsVI = append(problemsVI, p.Resp.URL+": "+whyVI(p.Resp.why))
 				continue
 			}
 			if p.Resp.Status >= 300 && p.Resp.Status < 400 && p.Resp.Location != "" {
@@ -272,7 +287,7 @@ func securityTxtMissing(o observation) check.Result {
 	case check.Error:
 		list := strings.Join(firstN(problems, 3), "; ")
 		return check.Result{Status: check.Error, Evidence: evidence, Reason: check.Text{
-			VI: "Không đọc được security.txt trên mọi điểm cuối: " + list + ".",
+			VI: "Không đọc được security.txt trên mọi điểm cuối: " + strings.Join(firstN(problemsVI, 3), "; ") + ".",
 			EN: "Could not read security.txt on every endpoint: " + list + ".",
 		}}
 	}

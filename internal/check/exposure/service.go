@@ -42,6 +42,7 @@ type serviceProbe struct {
 	Details map[string]string
 	First   string // hex of the first bytes received when they were not the protocol's
 	Err     string
+	why     check.Text // Err in both languages (check.DescribeError), for the reasons
 }
 
 // session is what a handshake may use besides its connection: a way to open another (the
@@ -121,7 +122,7 @@ func observeServices(ctx context.Context, t target, env check.Env, opts Options,
 		wg.Go(func() {
 			release, err := lim.acquire(ctx, j.ip)
 			if err != nil {
-				out[j.i].State, out[j.i].Err = svcError, err.Error()
+				out[j.i].State, out[j.i].Err, out[j.i].why = svcError, err.Error(), check.DescribeError(err)
 				return
 			}
 			defer release()
@@ -144,7 +145,7 @@ func probeService(ctx context.Context, env check.Env, host, ua, addr string, p p
 	}
 	conn, err := dial()
 	if err != nil {
-		out.State, out.Err = dialState(err), err.Error()
+		out.State, out.Err, out.why = dialState(err), err.Error(), check.DescribeError(err)
 		return
 	}
 	defer conn.Close()
@@ -198,13 +199,13 @@ func (sp serviceProbe) summary() check.Text {
 func serviceCheck(class serviceClass) func(observation) check.Result {
 	return func(o observation) check.Result {
 		var (
-			status   check.Status
-			evs      []any
-			exposed  []check.Text
-			endpoint string
-			problems []string
-			labels   []string
-			tried    int
+			status               check.Status
+			evs                  []any
+			exposed              []check.Text
+			endpoint             string
+			problems, problemsVI []string
+			labels               []string
+			tried                int
 		)
 		for _, p := range protocols {
 			if p.class == class {
@@ -237,6 +238,7 @@ func serviceCheck(class serviceClass) func(observation) check.Result {
 			default:
 				status = worst(status, check.Error)
 				problems = append(problems, p.label+" "+sp.Endpoint+": "+sp.Err)
+				problemsVI = append(problemsVI, p.label+" "+sp.Endpoint+": "+whyVI(sp.why))
 			}
 			if sp.Err != "" {
 				ev["error"] = sp.Err
@@ -263,7 +265,7 @@ func serviceCheck(class serviceClass) func(observation) check.Result {
 		case check.Error:
 			l := strings.Join(firstN(problems, 3), "; ")
 			return check.Result{Status: check.Error, Evidence: evidence, Reason: check.Text{
-				VI: "Không thử được hết các dịch vụ: " + l + ".",
+				VI: "Không thử được hết các dịch vụ: " + strings.Join(firstN(problemsVI, 3), "; ") + ".",
 				EN: "Could not try every service: " + l + ".",
 			}}
 		}

@@ -91,7 +91,8 @@ type webEndpoint struct {
 	Addr     string // "address:port" dialled
 	State    string
 	Err      string
-	Baseline response // the answer to a random path: what this site says for "not here"
+	why      check.Text // Err in both languages (check.DescribeError), for the reasons
+	Baseline response   // the answer to a random path: what this site says for "not here"
 	Probes   []probe
 }
 
@@ -115,6 +116,7 @@ type response struct {
 	Size         int64  // the whole resource's size as the server declared it; -1 unknown
 	Body         []byte // at most maxBody bytes
 	Err          string
+	why          check.Text // Err in both languages (check.DescribeError), for the reasons
 	// Unreachable is set when no connection could be opened: "closed" or "filtered".
 	Unreachable string
 }
@@ -171,7 +173,7 @@ func (w *webClient) get(ctx context.Context, p string) response {
 	r := response{URL: w.origin + p, Size: -1}
 	release, err := w.lim.acquire(ctx, w.addr)
 	if err != nil {
-		r.Err = err.Error()
+		r.Err, r.why = err.Error(), check.DescribeError(err)
 		return r
 	}
 	defer release()
@@ -180,7 +182,7 @@ func (w *webClient) get(ctx context.Context, p string) response {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
-		r.Err = err.Error()
+		r.Err, r.why = err.Error(), check.DescribeError(err)
 		return r
 	}
 	req.Header.Set("User-Agent", w.ua)
@@ -188,7 +190,7 @@ func (w *webClient) get(ctx context.Context, p string) response {
 	req.Header.Set("Range", "bytes=0-"+strconv.Itoa(maxBody-1))
 	resp, err := w.client.Do(req)
 	if err != nil {
-		r.Err = err.Error()
+		r.Err, r.why = err.Error(), check.DescribeError(err)
 		if dialFailed(err) {
 			if s := dialState(err); s != svcError {
 				r.Unreachable = s
@@ -205,7 +207,7 @@ func (w *webClient) get(ctx context.Context, p string) response {
 	r.Size = declaredSize(resp)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil && len(body) == 0 {
-		r.Err = "read body: " + err.Error()
+		r.Err, r.why = "read body: "+err.Error(), check.DescribeError(err)
 	}
 	r.Body = decode(r.Encoding, body)
 	return r
@@ -373,7 +375,7 @@ func baseDir(p string) string {
 func probeEndpoint(ctx context.Context, wc *webClient, ep *webEndpoint, scheme string, bases []string) {
 	ep.Baseline = wc.get(ctx, "/"+randomName())
 	if ep.Baseline.Err != "" {
-		ep.Err = ep.Baseline.Err
+		ep.Err, ep.why = ep.Baseline.Err, ep.Baseline.why
 		ep.State = webError
 		if ep.Baseline.Unreachable != "" {
 			ep.State = webClosed

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/tlscheck"
 )
 
 // verdict is one check's answer for one endpoint.
@@ -134,7 +135,7 @@ func (pol Grading) httpsMissing(o Observation) check.Result {
 					fmt.Sprintf("HTTPS at %s did not answer in time; no verdict is possible.", o.HTTPSURL), ev)
 			}
 			return fail(
-				fmt.Sprintf("Không có HTTPS tại %s: %s.", o.HTTPSURL, f.Message),
+				fmt.Sprintf("Không có HTTPS tại %s: %s.", o.HTTPSURL, f.Describe().VI),
 				fmt.Sprintf("No HTTPS at %s: %s.", o.HTTPSURL, f.Message), ev)
 		}
 		first := c.Hops[0]
@@ -147,7 +148,7 @@ func (pol Grading) httpsMissing(o Observation) check.Result {
 		vi := fmt.Sprintf("HTTPS trả lời tại %s (mã %d).", first.URL, first.Status)
 		en := fmt.Sprintf("HTTPS answers at %s (status %d).", first.URL, first.Status)
 		if first.TLS != nil && !first.TLS.Verified {
-			vi += " Chứng thư số không xác minh được (" + first.TLS.VerifyError + "); nhóm kiểm tra TLS đánh giá điều này."
+			vi += " Chứng thư số " + tlscheck.VerifyErrorVI(first.TLS.VerifyError) + "; nhóm kiểm tra TLS đánh giá điều này."
 			en += " Its certificate does not verify (" + first.TLS.VerifyError + "); the TLS checks judge that."
 		}
 		return pass(vi, en, ev)
@@ -162,7 +163,7 @@ func (pol Grading) redirectMissing(o Observation) check.Result {
 		if len(c.Hops) == 0 {
 			f := c.why()
 			return pass(
-				fmt.Sprintf("Không có dịch vụ HTTP không mã hóa tại %s (%s), nên không có gì cần chuyển hướng.", o.HTTPURL, f.Message),
+				fmt.Sprintf("Không có dịch vụ HTTP không mã hóa tại %s (%s), nên không có gì cần chuyển hướng.", o.HTTPURL, f.Describe().VI),
 				fmt.Sprintf("No plain-HTTP service answers at %s (%s), so there is nothing to redirect.", o.HTTPURL, f.Message),
 				map[string]any{"url": o.HTTPURL, "failure": f})
 		}
@@ -182,7 +183,7 @@ func (pol Grading) redirectMissing(o Observation) check.Result {
 			switch c.Failure.Kind {
 			case FailRedirects, FailBadLocation:
 				return fail(
-					fmt.Sprintf("Chuỗi chuyển hướng từ %s không dẫn tới một trang HTTPS: %s.", first.URL, c.Failure.Message),
+					fmt.Sprintf("Chuỗi chuyển hướng từ %s không dẫn tới một trang HTTPS: %s.", first.URL, c.Failure.Describe().VI),
 					fmt.Sprintf("The redirects from %s do not lead to an HTTPS page: %s.", first.URL, c.Failure.Message), ev)
 			}
 		}
@@ -190,7 +191,7 @@ func (pol Grading) redirectMissing(o Observation) check.Result {
 			if bad := unverified(c); bad != nil {
 				ev["certificate_error"] = bad.TLS.VerifyError
 				return fail(
-					fmt.Sprintf("Chuỗi chuyển hướng từ %s tới HTTPS gặp chứng thư số không xác minh được tại %s (%s); hồ sơ %s coi đó là chuyển hướng không thành công.", first.URL, bad.URL, bad.TLS.VerifyError, pol.Profile),
+					fmt.Sprintf("Chuỗi chuyển hướng từ %s tới HTTPS gặp tại %s một chứng thư số %s; hồ sơ %s coi đó là chuyển hướng không thành công.", first.URL, bad.URL, tlscheck.VerifyErrorVI(bad.TLS.VerifyError), pol.Profile),
 					fmt.Sprintf("The redirects from %s reach HTTPS at %s with a certificate that does not verify (%s); the %s profile counts that as a failed redirect.", first.URL, bad.URL, bad.TLS.VerifyError, pol.Profile), ev)
 			}
 		}
@@ -306,7 +307,7 @@ func (pol Grading) hstsMissing(o Observation) check.Result {
 				"There is no HTTPS, so browsers cannot receive HSTS: it only counts when sent over HTTPS.", ev)
 		case f.badCert != nil:
 			return fail(
-				fmt.Sprintf("Chứng thư số của %s không xác minh được (%s): trình duyệt bỏ qua HSTS nhận qua kết nối có lỗi chứng thư (RFC 6797 mục 8.1), và hồ sơ %s đánh giá như vậy.", f.badCert.URL, f.badCert.TLS.VerifyError, pol.Profile),
+				fmt.Sprintf("Chứng thư số của %s %s: trình duyệt bỏ qua HSTS nhận qua kết nối có lỗi chứng thư (RFC 6797 mục 8.1), và hồ sơ %s đánh giá như vậy.", f.badCert.URL, tlscheck.VerifyErrorVI(f.badCert.TLS.VerifyError), pol.Profile),
 				fmt.Sprintf("The certificate of %s does not verify (%s): browsers ignore HSTS received over a connection with certificate errors (RFC 6797 section 8.1), and the %s profile judges so.", f.badCert.URL, f.badCert.TLS.VerifyError, pol.Profile), ev)
 		case len(f.values) == 0:
 			return fail(
@@ -314,7 +315,7 @@ func (pol Grading) hstsMissing(o Observation) check.Result {
 				fmt.Sprintf("The HTTPS answers of %s carry no Strict-Transport-Security header.", o.Host), ev)
 		case f.err != nil:
 			return fail(
-				fmt.Sprintf("Tiêu đề Strict-Transport-Security không hợp lệ (%v), nên trình duyệt bỏ qua nó như khi không có.", f.err),
+				"Tiêu đề Strict-Transport-Security không hợp lệ (chi tiết ở bằng chứng), nên trình duyệt bỏ qua nó như khi không có.",
 				fmt.Sprintf("The Strict-Transport-Security header is invalid (%v), so browsers ignore it as if it were missing.", f.err), ev)
 		case f.parsed.MaxAge == 0:
 			return fail(
@@ -733,7 +734,7 @@ func (pol Grading) corsPermissive(o Observation) check.Result {
 		if p.Failure != nil {
 			ev["failure"] = p.Failure
 			return errored(
-				fmt.Sprintf("Yêu cầu thăm dò CORS tới %s không nhận được trả lời: %s.", p.URL, p.Failure.Message),
+				fmt.Sprintf("Yêu cầu thăm dò CORS tới %s không nhận được trả lời: %s.", p.URL, p.Failure.Describe().VI),
 				fmt.Sprintf("The CORS probe of %s got no answer: %s.", p.URL, p.Failure.Message), ev)
 		}
 		ev["response"] = response(Hop{URL: p.URL, Status: p.Status, Header: p.Header},

@@ -76,7 +76,7 @@ func (c Chain) why() *Failure {
 	if c.Failure != nil {
 		return c.Failure
 	}
-	return &Failure{Kind: FailOther, Message: "no request was made"}
+	return &Failure{Kind: FailOther, Message: "no request was made", said: check.Text{VI: "không có yêu cầu nào được gửi", EN: "no request was made"}}
 }
 
 // destination is where the chain leads: the URL a redirect pointed to when it was not
@@ -96,6 +96,42 @@ type Failure struct {
 	Kind    string `json:"kind"` // one of the Fail constants
 	URL     string `json:"url"`
 	Message string `json:"message"`
+
+	// said is the failure in both languages when Kind alone says too little: the cause of an
+	// error of kind FailOther as check.DescribeError reads it (a closed connection, a name
+	// that does not resolve, an address outside the scope), or a failure this family
+	// describes itself. Zero for failures built by hand, as the table tests do.
+	said check.Text
+}
+
+// Describe says why the request got no answer, or why the redirect was not followed, in
+// Vietnamese and English: the Vietnamese in words a person can act on, the English ending
+// with Message, the technical account (Go's error text), which the evidence keeps too.
+func (f *Failure) Describe() check.Text {
+	if f.said.VI != "" {
+		return f.said
+	}
+	var t check.Text
+	switch f.Kind {
+	case FailTimeout:
+		t = check.Text{VI: "hết thời gian chờ: máy đích không trả lời kịp", EN: "timed out"}
+	case FailRefused:
+		t = check.Text{VI: "máy đích từ chối kết nối (cổng đóng hoặc dịch vụ không chạy)", EN: "connection refused"}
+	case FailTLS:
+		t = check.Text{VI: "bắt tay TLS thất bại", EN: "the TLS handshake failed"}
+	case FailRedirects:
+		t = check.Text{VI: "chuyển hướng quá nhiều lần", EN: "too many redirects"}
+	case FailOffSite:
+		t = check.Text{VI: "chuyển hướng sang một trang khác, không được đi theo", EN: "the redirect leaves the site"}
+	case FailBadLocation:
+		t = check.Text{VI: "chuyển hướng tới một địa chỉ không phải URL http hoặc https", EN: "the redirect does not point to an http or https URL"}
+	default:
+		t = check.Text{VI: "lỗi kỹ thuật khi kết nối hoặc đọc câu trả lời (chi tiết ở bằng chứng)", EN: "a technical error"}
+	}
+	if f.Message != "" {
+		t.EN += " (" + f.Message + ")"
+	}
+	return t
 }
 
 // Kinds of Failure.
@@ -222,14 +258,40 @@ func (ob observer) observe(ctx context.Context, r inventory.Resource, env check.
 	if err := ctx.Err(); err != nil {
 		return Observation{}, err
 	}
-	var why []string
 	for _, e := range o.Endpoints {
 		if e.answered() {
 			return o, nil
 		}
-		why = append(why, fmt.Sprintf("%s: HTTPS %s; HTTP %s", e.Address, e.HTTPS.why().Message, e.HTTP.why().Message))
 	}
-	return Observation{}, fmt.Errorf("no HTTP or HTTPS answer from %s (%s)", t.host, strings.Join(why, "; "))
+	return Observation{}, noAnswerError{host: t.host, endpoints: o.Endpoints}
+}
+
+// noAnswerError is an observation in which no address answered at all. It describes itself
+// (check.Describer) from each address's failures, so that the Vietnamese reason says why.
+type noAnswerError struct {
+	host      string
+	endpoints []Endpoint
+}
+
+func (e noAnswerError) Error() string {
+	why := make([]string, len(e.endpoints))
+	for i, ep := range e.endpoints {
+		why[i] = fmt.Sprintf("%s: HTTPS %s; HTTP %s", ep.Address, ep.HTTPS.why().Message, ep.HTTP.why().Message)
+	}
+	return fmt.Sprintf("no HTTP or HTTPS answer from %s (%s)", e.host, strings.Join(why, "; "))
+}
+
+// Describe says, per address, why neither HTTPS nor HTTP answered; the English reason ends
+// with Error's technical account (check.DescribeError).
+func (e noAnswerError) Describe() check.Text {
+	why := make([]string, len(e.endpoints))
+	for i, ep := range e.endpoints {
+		why[i] = fmt.Sprintf("%s: HTTPS %s; HTTP %s", ep.Address, ep.HTTPS.why().Describe().VI, ep.HTTP.why().Describe().VI)
+	}
+	return check.Text{
+		VI: fmt.Sprintf("%s không trả lời qua HTTPS lẫn HTTP (%s)", e.host, strings.Join(why, "; ")),
+		EN: fmt.Sprintf("%s answers neither HTTPS nor HTTP", e.host),
+	}
 }
 
 // addresses returns the host's addresses, through the scan's resolver.
@@ -302,7 +364,8 @@ func (ob observer) endpoint(ctx context.Context, env check.Env, t target, addr s
 	if hop, _, ok := e.graded(); ok {
 		e.CORS = c.probe(ctx, hop.URL)
 	} else {
-		e.CORS = Probe{Origin: ProbeOrigin, Failure: &Failure{Kind: FailOther, Message: "no page answered, so no CORS probe was sent"}}
+		e.CORS = Probe{Origin: ProbeOrigin, Failure: &Failure{Kind: FailOther, Message: "no page answered, so no CORS probe was sent",
+			said: check.Text{VI: "không trang nào trả lời nên không gửi yêu cầu thăm dò CORS", EN: "no page answered, so no CORS probe was sent"}}}
 	}
 	return e
 }
@@ -403,7 +466,8 @@ func (c *client) probe(ctx context.Context, raw string) Probe {
 	p := Probe{URL: raw, Origin: ProbeOrigin}
 	u, err := url.Parse(raw)
 	if err != nil {
-		p.Failure = &Failure{Kind: FailOther, URL: raw, Message: err.Error()}
+		p.Failure = &Failure{Kind: FailOther, URL: raw, Message: err.Error(),
+			said: check.Text{VI: "địa chỉ trang không đọc được", EN: "the page's URL does not parse (" + err.Error() + ")"}}
 		return p
 	}
 	hop, _, err := c.get(ctx, u, ProbeOrigin)
@@ -487,7 +551,12 @@ func failure(u *url.URL, err error) *Failure {
 	case errors.As(err, &rec) || errors.As(err, &alert) || strings.HasPrefix(err.Error(), "tls: ") || strings.Contains(err.Error(), "handshake"):
 		kind = FailTLS
 	}
-	return &Failure{Kind: kind, URL: u.String(), Message: truncate(err.Error(), 300)}
+	f := &Failure{Kind: kind, URL: u.String(), Message: truncate(err.Error(), 300)}
+	if kind == FailOther {
+		// The kind says nothing more than "an error"; the error itself may say what.
+		f.said = check.DescribeError(err)
+	}
+	return f
 }
 
 // sameSite reports whether host is origin, a subdomain of it, or shares its registrable domain

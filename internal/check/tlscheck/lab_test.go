@@ -3,6 +3,7 @@ package tlscheck
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -117,6 +118,20 @@ func startRaw(t testing.TB, p tlslab.RawPolicy) *tlslab.Server {
 }
 
 // urlOf is the url: resource of a lab server.
+// goErrorFragments are pieces of the English text of Go's network, TLS and x509 errors,
+// which belong in the English reason and the evidence, never in the Vietnamese reason.
+var goErrorFragments = []string{"dial tcp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset"}
+
+// vietnameseOnly fails when res's Vietnamese reason carries Go's English error text.
+func vietnameseOnly(t testing.TB, res check.Result) {
+	t.Helper()
+	for _, f := range goErrorFragments {
+		if strings.Contains(res.Reason.VI, f) {
+			t.Errorf("%s (%s): the Vietnamese reason carries %q: %s", res.Check, res.Status, f, res.Reason.VI)
+		}
+	}
+}
+
 func urlOf(addr string) string { return "url:https://" + addr + "/" }
 
 // run runs the family on r and returns its results by check id.
@@ -175,8 +190,8 @@ func TestChecksAgainstLab(t *testing.T) {
 		{"tls.cert.expiring", "expiring", nil, check.Fail, "in 10 days"},
 		{"tls.cert.untrusted", "modern", nil, check.Pass, ""},
 		{"tls.cert.untrusted", "expired", nil, check.Pass, ""}, // dates are not a trust question
-		{"tls.cert.untrusted", "self_signed", nil, check.Fail, "unknown authority"},
-		{"tls.cert.untrusted", "modern", empty, check.Fail, "unknown authority"},
+		{"tls.cert.untrusted", "self_signed", nil, check.Fail, "x509: certificate signed by unknown authority"},
+		{"tls.cert.untrusted", "modern", empty, check.Fail, "x509: certificate signed by unknown authority"},
 		{"tls.cert.hostname_mismatch", "modern", nil, check.Pass, "covers 127.0.0.1"},
 		{"tls.cert.hostname_mismatch", "wrong_name", nil, check.Fail, "does not cover 127.0.0.1"},
 		{"tls.cert.weak_key", "modern", nil, check.Pass, "256-bit ECDSA"},
@@ -208,6 +223,7 @@ func TestChecksAgainstLab(t *testing.T) {
 				cache[key] = results
 			}
 			got := results[tt.check]
+			vietnameseOnly(t, got)
 			if got.Status != tt.want || !strings.Contains(got.Reason.EN, tt.reason) {
 				t.Errorf("%s on %s = %s %q; want %s containing %q", tt.check, tt.host, got.Status, got.Reason.EN, tt.want, tt.reason)
 			}
@@ -326,6 +342,7 @@ func TestNothingListening(t *testing.T) {
 	ln.Close()
 	r := resource(t, urlOf(addr))
 	for id, res := range run(t, r, labEnv(t, r, "", ca(t).Pool)) {
+		vietnameseOnly(t, res)
 		if res.Status != check.NotApplicable || !strings.Contains(res.Reason.EN, "Nothing listens") {
 			t.Errorf("%s = %s (%s), want not_applicable", id, res.Status, res.Reason.EN)
 		}
@@ -367,6 +384,14 @@ func TestSilentServer(t *testing.T) {
 	for id, res := range run(t, r, env) {
 		if res.Status != check.Error {
 			t.Errorf("%s = %s (%s), want error", id, res.Status, res.Reason.EN)
+		}
+		// The Vietnamese says it in words; the English and the evidence keep Go's text.
+		vietnameseOnly(t, res)
+		if !strings.Contains(res.Reason.VI, "hết thời gian chờ") {
+			t.Errorf("%s: Vietnamese reason %q does not say the server timed out", id, res.Reason.VI)
+		}
+		if ev, _ := json.Marshal(res.Evidence); !strings.Contains(res.Reason.EN+string(ev), "i/o timeout") {
+			t.Errorf("%s: neither the English reason %q nor the evidence %s keep the error", id, res.Reason.EN, ev)
 		}
 	}
 }

@@ -65,6 +65,11 @@ type Endpoint struct {
 	CertError string // why not, or what went wrong in the certificate handshake
 	// Handshakes counts the connections opened to the endpoint.
 	Handshakes int
+
+	// errorWhy and certWhy say Error and CertError in both languages, described from the
+	// error itself when it was at hand (check.DescribeError): the reasons' Vietnamese
+	// carries them, not the English text.
+	errorWhy, certWhy check.Text
 }
 
 // Label names the endpoint as findings do: "name|address:port", or "address:port".
@@ -83,7 +88,7 @@ func (e Endpoint) Protocol(v uint16) Protocol {
 			return p
 		}
 	}
-	return Protocol{Version: v, Error: "not probed"}
+	return Protocol{Version: v, Error: "not probed", why: check.Text{VI: "chưa được dò", EN: "not probed"}}
 }
 
 // Protocol is the enumeration of one protocol version by elimination.
@@ -99,8 +104,9 @@ type Protocol struct {
 	// SecureRenegotiation is true when the server's ServerHello carried renegotiation_info.
 	SecureRenegotiation bool
 
-	dialErr error    // the first connection failed: used to tell refused from unreachable
-	certs   [][]byte // chain from a hand-built handshake, a fallback for the certificate checks
+	dialErr error      // the first connection failed: used to tell refused from unreachable
+	certs   [][]byte   // chain from a hand-built handshake, a fallback for the certificate checks
+	why     check.Text // Error in both languages, as errorWhy is for Endpoint.Error
 }
 
 // Probe is one hand-built hello and the answer to it.
@@ -315,10 +321,10 @@ func observeEndpoint(ctx context.Context, env check.Env, e *Endpoint, o *Observa
 	case reached:
 		e.Reach = Reached
 	case allRefused(dialErrs):
-		e.Reach, e.Error = Refused, dialErrs[0].Error()
+		e.Reach, e.Error, e.errorWhy = Refused, dialErrs[0].Error(), check.DescribeError(dialErrs[0])
 		return
 	default:
-		e.Reach, e.Error = Unreachable, dialErrs[0].Error()
+		e.Reach, e.Error, e.errorWhy = Unreachable, dialErrs[0].Error(), check.DescribeError(dialErrs[0])
 		return
 	}
 
@@ -335,14 +341,16 @@ func observeEndpoint(ctx context.Context, env check.Env, e *Endpoint, o *Observa
 	}
 	if len(certRaw) == 0 {
 		e.CertError = "no certificate was served"
+		e.certWhy = check.Text{VI: "máy chủ không gửi chứng thư số", EN: e.CertError}
 		if certErr != nil {
-			e.CertError = certErr.Error()
+			e.CertError, e.certWhy = certErr.Error(), check.DescribeError(certErr)
 		}
 		return
 	}
 	cert, err := inspect(certRaw, env.Roots, o.At, o.Host, o.CheckName)
 	if err != nil {
 		e.CertError = err.Error()
+		e.certWhy = check.Text{VI: "chứng thư số máy chủ gửi không đọc được", EN: e.CertError}
 		return
 	}
 	cert.Via = certVia
@@ -383,6 +391,14 @@ func (p *prober) dial(ctx context.Context) (net.Conn, func(), error) {
 	_ = conn.SetDeadline(time.Now().Add(p.timeout))
 	stop := context.AfterFunc(ctx, func() { conn.Close() }) // cancellation ends a blocked read
 	return conn, func() { stop(); conn.Close(); release() }, nil
+}
+
+// describeProbe says why an enumeration stopped, in both languages.
+func describeProbe(err error) check.Text {
+	if errors.Is(err, errMalformed) {
+		return check.Text{VI: "máy chủ trả lời sai giao thức TLS", EN: "the server's answer breaks the TLS protocol (" + err.Error() + ")"}
+	}
+	return check.DescribeError(err)
 }
 
 // dialError marks an error of the connection itself, as opposed to the exchange over it.
@@ -438,7 +454,7 @@ func (p *prober) enumerate(ctx context.Context, v uint16) Protocol {
 			if de := (dialError{}); len(pr.Probes) == 1 && errors.As(err, &de) {
 				pr.dialErr = de.err
 			}
-			pr.Error = err.Error()
+			pr.Error, pr.why = err.Error(), describeProbe(err)
 			break
 		}
 		if (rep.Kind != replyServerHello && rep.Kind != replyHelloRetry) || rep.Version != v {
@@ -447,6 +463,7 @@ func (p *prober) enumerate(ctx context.Context, v uint16) Protocol {
 		i := slices.Index(offer, rep.Suite)
 		if i < 0 {
 			pr.Error = fmt.Sprintf("the server chose %s, which was not offered", SuiteName(rep.Suite))
+			pr.why = check.Text{VI: fmt.Sprintf("máy chủ chọn bộ mã hóa %s, vốn không được đề nghị", SuiteName(rep.Suite)), EN: pr.Error}
 			break
 		}
 		pr.Accepted = true

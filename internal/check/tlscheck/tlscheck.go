@@ -140,13 +140,13 @@ func precondition(e Endpoint, needCert bool) *verdict {
 			"Nothing listens on "+l+": the connection was refused.", map[string]any{"error": e.Error})
 		return &v
 	case Unreachable:
-		v := errv("Không kết nối được tới "+l+": "+e.Error,
+		v := errv("Không kết nối được tới "+l+": "+vi(e.errorWhy)+".",
 			"Could not connect to "+l+": "+e.Error, map[string]any{"error": e.Error})
 		return &v
 	}
 	if !speaksTLS(e) {
 		if errs := protocolErrors(e); len(errs) > 0 {
-			v := errv("Không hoàn tất được việc dò giao thức tại "+l+": "+strings.Join(errs, "; "),
+			v := errv("Không hoàn tất được việc dò giao thức tại "+l+": "+strings.Join(protocolErrorsVI(e), "; ")+".",
 				"Could not finish probing the protocols of "+l+": "+strings.Join(errs, "; "),
 				map[string]any{"errors": errs})
 			return &v
@@ -156,7 +156,7 @@ func precondition(e Endpoint, needCert bool) *verdict {
 		return &v
 	}
 	if needCert && (e.Cert == nil || len(e.Cert.Chain) == 0) {
-		v := errv("Không lấy được chứng thư số của "+l+": "+e.CertError,
+		v := errv("Không lấy được chứng thư số của "+l+": "+vi(e.certWhy)+".",
 			"Could not obtain the certificate of "+l+": "+e.CertError, map[string]any{"error": e.CertError})
 		return &v
 	}
@@ -180,6 +180,17 @@ func protocolErrors(e Endpoint) []string {
 	for _, p := range e.Protocols {
 		if p.Error != "" {
 			out = append(out, VersionName(p.Version)+": "+p.Error)
+		}
+	}
+	return out
+}
+
+// protocolErrorsVI is protocolErrors in Vietnamese.
+func protocolErrorsVI(e Endpoint) []string {
+	var out []string
+	for _, p := range e.Protocols {
+		if p.Error != "" {
+			out = append(out, VersionName(p.Version)+": "+vi(p.why))
 		}
 	}
 	return out
@@ -236,6 +247,24 @@ func protocolEvidence(p Protocol) map[string]any {
 	return ev
 }
 
+// answerVI says a probe's answer (Probe.Answer) in Vietnamese: a ServerHello or an alert
+// keeps its protocol names, which are the same in both languages.
+func answerVI(a string) string {
+	switch {
+	case a == "none":
+		return "không có"
+	case a == "closed":
+		return "máy chủ đóng kết nối"
+	case a == "error: "+errNotTLS.Error():
+		return "máy chủ không trả lời bằng TLS"
+	case strings.HasPrefix(a, "error: "):
+		return "lỗi (chi tiết ở bằng chứng)"
+	case strings.HasPrefix(a, "alert "):
+		return "cảnh báo " + strings.TrimPrefix(a, "alert ")
+	}
+	return a
+}
+
 // lastAnswer is the answer that ended an enumeration: the refusal, for a version not accepted.
 func lastAnswer(p Protocol) string {
 	if len(p.Probes) == 0 {
@@ -258,11 +287,11 @@ func (pol Grading) accepted(v uint16) func(Observation) check.Result {
 					fmt.Sprintf("%s accepts %s with %d cipher suites: %s.", l, name, len(p.Suites), strings.Join(suiteNames(p.Suites), ", ")), ev)
 			case p.Error != "":
 				return errv(
-					fmt.Sprintf("Không xác định được %s có chấp nhận %s hay không: %s", l, name, p.Error),
+					fmt.Sprintf("Không xác định được %s có chấp nhận %s hay không: %s.", l, name, vi(p.why)),
 					fmt.Sprintf("Could not tell whether %s accepts %s: %s", l, name, p.Error), ev)
 			}
 			return pass(
-				fmt.Sprintf("%s không chấp nhận %s (trả lời: %s).", l, name, lastAnswer(p)),
+				fmt.Sprintf("%s không chấp nhận %s (trả lời: %s).", l, name, answerVI(lastAnswer(p))),
 				fmt.Sprintf("%s does not accept %s (answer: %s).", l, name, lastAnswer(p)), ev)
 		})
 	}
@@ -279,11 +308,11 @@ func (pol Grading) noTLS13(o Observation) check.Result {
 				fmt.Sprintf("%s offers TLS 1.3 (%s).", l, strings.Join(suiteNames(p.Suites), ", ")), ev)
 		case p.Error != "":
 			return errv(
-				fmt.Sprintf("Không xác định được %s có hỗ trợ TLS 1.3 hay không: %s", l, p.Error),
+				fmt.Sprintf("Không xác định được %s có hỗ trợ TLS 1.3 hay không: %s.", l, vi(p.why)),
 				fmt.Sprintf("Could not tell whether %s offers TLS 1.3: %s", l, p.Error), ev)
 		}
 		return fail(
-			fmt.Sprintf("%s không hỗ trợ TLS 1.3 (trả lời: %s).", l, lastAnswer(p)),
+			fmt.Sprintf("%s không hỗ trợ TLS 1.3 (trả lời: %s).", l, answerVI(lastAnswer(p))),
 			fmt.Sprintf("%s does not offer TLS 1.3 (answer: %s).", l, lastAnswer(p)), ev)
 	})
 }
@@ -322,7 +351,7 @@ func (pol Grading) weakCiphers(o Observation) check.Result {
 		if errs := protocolErrors(e); len(errs) > 0 {
 			ev["errors"] = errs
 			return errv(
-				fmt.Sprintf("Không dò hết được bộ mã hóa của %s: %s", l, strings.Join(errs, "; ")),
+				fmt.Sprintf("Không dò hết được bộ mã hóa của %s: %s.", l, strings.Join(protocolErrorsVI(e), "; ")),
 				fmt.Sprintf("Could not enumerate every cipher suite of %s: %s", l, strings.Join(errs, "; ")), ev)
 		}
 		return pass(
@@ -359,7 +388,7 @@ func (pol Grading) noForwardSecrecy(o Observation) check.Result {
 			if p.Version > best.Version && p.Error != "" {
 				ev["error"] = p.Error
 				return errv(
-					fmt.Sprintf("Không xác định được %s có hỗ trợ %s hay không: %s", l, VersionName(p.Version), p.Error),
+					fmt.Sprintf("Không xác định được %s có hỗ trợ %s hay không: %s.", l, VersionName(p.Version), vi(p.why)),
 					fmt.Sprintf("Could not tell whether %s accepts %s: %s", l, VersionName(p.Version), p.Error), ev)
 			}
 		}
@@ -514,7 +543,7 @@ func (pol Grading) certUntrusted(o Observation) check.Result {
 		}
 		if verr := pol.verifyError(e.Cert); verr != "" {
 			return fail(
-				fmt.Sprintf("Chuỗi chứng thư số của %s không xác thực được với %s: %s", l, store, verr),
+				fmt.Sprintf("Chuỗi chứng thư số của %s không xác thực được với %s: chứng thư số %s.", l, store, VerifyErrorVI(verr)),
 				fmt.Sprintf("The certificate chain of %s does not verify against %s: %s", l, storeEN, verr), ev)
 		}
 		return pass(
