@@ -19,6 +19,7 @@ import (
 	"github.com/khien-vn/khien/internal/app"
 	"github.com/khien-vn/khien/internal/assess"
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/checktest"
 	"github.com/khien-vn/khien/internal/demo"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/lab"
@@ -163,7 +164,7 @@ func TestLabScan(t *testing.T) {
 		res := results[id]
 		var fails, errs []string
 		for _, r := range res {
-			if frag := goErrorText(r.Reason.VI); frag != "" {
+			if frag := checktest.GoErrorText(r.Reason.VI); frag != "" {
 				t.Errorf("%s %s (%s): the Vietnamese reason carries Go's English error text %q: %s", h.Name, r.Check, r.Status, frag, r.Reason.VI)
 			}
 			switch r.Status {
@@ -213,21 +214,6 @@ func TestLabScan(t *testing.T) {
 	}
 }
 
-// goErrorFragments are pieces of the text of Go's network, TLS and x509 errors. A Vietnamese
-// reason is read by people who may not read English: the technical account belongs in the
-// English reason and the evidence, never in the Vietnamese one.
-var goErrorFragments = []string{"dial tcp", "dial udp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset", "certificate signed by", "handshake failure"}
-
-// goErrorText returns the first fragment of Go's error text in vi, or "".
-func goErrorText(vi string) string {
-	for _, f := range goErrorFragments {
-		if strings.Contains(vi, f) {
-			return f
-		}
-	}
-	return ""
-}
-
 // minus returns the elements of a not in b.
 func minus(a, b []string) []string {
 	var out []string
@@ -269,7 +255,7 @@ func TestFenceRefusesOutside(t *testing.T) {
 			continue
 		}
 		n++
-		if frag := goErrorText(x.Reason.VI); frag != "" {
+		if frag := checktest.GoErrorText(x.Reason.VI); frag != "" {
 			t.Errorf("%s: the Vietnamese reason carries Go's English error text %q: %s", x.Check, frag, x.Reason.VI)
 		}
 		// "refused 192.0.2.1 (fence …)" is written only when no address was dialled at all.
@@ -341,7 +327,7 @@ func TestDemo(t *testing.T) {
 		var fails []string
 		for _, x := range results[r.ID] {
 			status[r.ID+" "+x.Check] = x.Status
-			if frag := goErrorText(x.Reason.VI); frag != "" {
+			if frag := checktest.GoErrorText(x.Reason.VI); frag != "" {
 				t.Errorf("%s %s (%s): the Vietnamese reason carries Go's English error text %q: %s", r.ID, x.Check, x.Status, frag, x.Reason.VI)
 			}
 			switch x.Status {

@@ -7,21 +7,8 @@ import (
 	"testing"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/checktest"
 )
-
-// goErrorFragments are pieces of the English text of Go's network, TLS and x509 errors,
-// which belong in the English reason and the evidence, never in the Vietnamese reason.
-var goErrorFragments = []string{"dial tcp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset"}
-
-// vietnameseOnly fails when res's Vietnamese reason carries Go's English error text.
-func vietnameseOnly(t testing.TB, res check.Result) {
-	t.Helper()
-	for _, f := range goErrorFragments {
-		if strings.Contains(res.Reason.VI, f) {
-			t.Errorf("%s (%s): the Vietnamese reason carries %q: %s", res.Check, res.Status, f, res.Reason.VI)
-		}
-	}
-}
 
 // TestErrorsReadInVietnamese points the family at a web port and a service port whose
 // server hangs up on every connection: every web check is an error that says so in
@@ -47,7 +34,7 @@ func TestErrorsReadInVietnamese(t *testing.T) {
 	got := Family(Options{Ports: noServices(map[string][]int{HTTP: {port}})}).Run(t.Context(), r, env)
 	n := 0
 	for _, res := range got {
-		vietnameseOnly(t, res)
+		checktest.VietnameseOnly(t, res)
 		if res.Status != check.Error {
 			continue
 		}
@@ -73,7 +60,7 @@ func TestServiceErrorsReadInVietnamese(t *testing.T) {
 	sp := serviceProbe{Endpoint: "192.0.2.1:445", Protocol: SMB, State: svcError,
 		Err: "dial tcp 192.0.2.1:445: i/o timeout", why: check.Text{VI: "hết thời gian chờ: máy đích không trả lời kịp", EN: "timed out"}}
 	res := serviceCheck(classRemoteAdmin)(observation{Services: []serviceProbe{sp}})
-	vietnameseOnly(t, res)
+	checktest.VietnameseOnly(t, res)
 	if res.Status != check.Error || !strings.Contains(res.Reason.VI, "hết thời gian chờ") || !strings.Contains(res.Reason.EN, sp.Err) {
 		t.Errorf("= %s %+v", res.Status, res.Reason)
 	}

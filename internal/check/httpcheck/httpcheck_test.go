@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/checktest"
 	"github.com/khien-vn/khien/internal/lab/weblab"
 )
 
@@ -113,7 +114,7 @@ func TestChecksAgainstLab(t *testing.T) {
 			_, r, env, opts := startHost(t, cfg)
 			results := Family(opts).Run(t.Context(), r, env)
 			got := resultFor(t, results, tt.check)
-			vietnameseOnly(t, got)
+			checktest.VietnameseOnly(t, got)
 			if got.Status != tt.want {
 				t.Errorf("%s on %s = %s (%s), want %s\nevidence: %s", tt.check, tt.name, got.Status, got.Reason.EN, tt.want, jsonOf(got.Evidence))
 			}
@@ -158,7 +159,7 @@ func TestGoodAndBadHosts(t *testing.T) {
 				if res.Status != want {
 					t.Errorf("%s = %s (%s), want %s", res.Check, res.Status, res.Reason.EN, want)
 				}
-				vietnameseOnly(t, res)
+				checktest.VietnameseOnly(t, res)
 				if res.Resource != r.ID || res.Endpoint == "" {
 					t.Errorf("%s: resource %q endpoint %q", res.Check, res.Resource, res.Endpoint)
 				}
@@ -227,7 +228,7 @@ func TestUnreachableIsError(t *testing.T) {
 			t.Errorf("%s reason = %q", res.Check, res.Reason.EN)
 		}
 		// The Vietnamese says why in words, per address; the English keeps Go's text.
-		vietnameseOnly(t, res)
+		checktest.VietnameseOnly(t, res)
 		if !strings.Contains(res.Reason.VI, "127.0.0.9: HTTPS máy đích từ chối kết nối") {
 			t.Errorf("%s Vietnamese reason = %q", res.Check, res.Reason.VI)
 		}
@@ -271,7 +272,7 @@ func TestObserveRecordsChainAndTrust(t *testing.T) {
 	if got.Status != check.Pass || !strings.Contains(got.Reason.EN, "does not verify") || !strings.Contains(got.Reason.EN, "x509: certificate signed by unknown authority") {
 		t.Errorf("https.missing = %s (%s)", got.Status, got.Reason.EN)
 	}
-	vietnameseOnly(t, got)
+	checktest.VietnameseOnly(t, got)
 	if !strings.Contains(got.Reason.VI, "Chứng thư số do tổ chức cấp chứng thư không được tin cậy ký") {
 		t.Errorf("https.missing Vietnamese reason = %q", got.Reason.VI)
 	}

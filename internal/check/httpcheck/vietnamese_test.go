@@ -5,21 +5,8 @@ import (
 	"testing"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/checktest"
 )
-
-// goErrorFragments are pieces of the English text of Go's network, TLS and x509 errors,
-// which belong in the English reason and the evidence, never in the Vietnamese reason.
-var goErrorFragments = []string{"dial tcp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset"}
-
-// vietnameseOnly fails when res's Vietnamese reason carries Go's English error text.
-func vietnameseOnly(t testing.TB, res check.Result) {
-	t.Helper()
-	for _, f := range goErrorFragments {
-		if strings.Contains(res.Reason.VI, f) {
-			t.Errorf("%s (%s): the Vietnamese reason carries %q: %s", res.Check, res.Status, f, res.Reason.VI)
-		}
-	}
-}
 
 // realFailure is a failure as observe records it, with the text Go gives for its kind.
 func realFailure(kind, url, msg string) Chain {
@@ -100,7 +87,7 @@ func TestReasonsInVietnamese(t *testing.T) {
 			for _, c := range fam.Checks {
 				res := c.Evaluate(observation(e))
 				res.Check = string(p) + " " + name + " " + c.ID
-				vietnameseOnly(t, res)
+				checktest.VietnameseOnly(t, res)
 			}
 		}
 	}

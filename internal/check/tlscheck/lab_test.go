@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/checktest"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/lab/tlslab"
 	"github.com/khien-vn/khien/internal/scope"
@@ -118,20 +119,6 @@ func startRaw(t testing.TB, p tlslab.RawPolicy) *tlslab.Server {
 }
 
 // urlOf is the url: resource of a lab server.
-// goErrorFragments are pieces of the English text of Go's network, TLS and x509 errors,
-// which belong in the English reason and the evidence, never in the Vietnamese reason.
-var goErrorFragments = []string{"dial tcp", "connect:", "x509:", "tls:", "EOF", "i/o timeout", "no such host", "remote error", "connection refused", "connection reset"}
-
-// vietnameseOnly fails when res's Vietnamese reason carries Go's English error text.
-func vietnameseOnly(t testing.TB, res check.Result) {
-	t.Helper()
-	for _, f := range goErrorFragments {
-		if strings.Contains(res.Reason.VI, f) {
-			t.Errorf("%s (%s): the Vietnamese reason carries %q: %s", res.Check, res.Status, f, res.Reason.VI)
-		}
-	}
-}
-
 func urlOf(addr string) string { return "url:https://" + addr + "/" }
 
 // run runs the family on r and returns its results by check id.
@@ -223,7 +210,7 @@ func TestChecksAgainstLab(t *testing.T) {
 				cache[key] = results
 			}
 			got := results[tt.check]
-			vietnameseOnly(t, got)
+			checktest.VietnameseOnly(t, got)
 			if got.Status != tt.want || !strings.Contains(got.Reason.EN, tt.reason) {
 				t.Errorf("%s on %s = %s %q; want %s containing %q", tt.check, tt.host, got.Status, got.Reason.EN, tt.want, tt.reason)
 			}
@@ -342,7 +329,7 @@ func TestNothingListening(t *testing.T) {
 	ln.Close()
 	r := resource(t, urlOf(addr))
 	for id, res := range run(t, r, labEnv(t, r, "", ca(t).Pool)) {
-		vietnameseOnly(t, res)
+		checktest.VietnameseOnly(t, res)
 		if res.Status != check.NotApplicable || !strings.Contains(res.Reason.EN, "Nothing listens") {
 			t.Errorf("%s = %s (%s), want not_applicable", id, res.Status, res.Reason.EN)
 		}
@@ -386,7 +373,7 @@ func TestSilentServer(t *testing.T) {
 			t.Errorf("%s = %s (%s), want error", id, res.Status, res.Reason.EN)
 		}
 		// The Vietnamese says it in words; the English and the evidence keep Go's text.
-		vietnameseOnly(t, res)
+		checktest.VietnameseOnly(t, res)
 		if !strings.Contains(res.Reason.VI, "hết thời gian chờ") {
 			t.Errorf("%s: Vietnamese reason %q does not say the server timed out", id, res.Reason.VI)
 		}
