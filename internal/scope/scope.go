@@ -159,7 +159,7 @@ func (g *Guard) Authorize(r inventory.Resource, level Level) error {
 			fmt.Sprintf("%s mới được giao, chưa xác minh quyền sở hữu: kiểm tra %s cần chứng minh quyền sở hữu trước (bản ghi DNS TXT, tệp HTTP, hoặc chú thích/bảng trong cơ sở dữ liệu)", r.ID, level.vi())}
 	default:
 		return refusal{errs.E(errs.OutOfScope, "%s is %s: verify its ownership or have an administrator assign it before it is scanned", r.ID, scopeName(r.Scope)),
-			fmt.Sprintf("%s chưa thuộc phạm vi được phép quét (%s): hãy xác minh quyền sở hữu hoặc đề nghị quản trị viên giao tài nguyên này trước khi quét", r.ID, scopeName(r.Scope))}
+			fmt.Sprintf("%s chưa thuộc phạm vi được phép quét (chưa xác minh quyền sở hữu, chưa được giao): hãy xác minh quyền sở hữu hoặc đề nghị quản trị viên giao tài nguyên này trước khi quét", r.ID)}
 	}
 }
 

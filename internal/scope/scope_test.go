@@ -95,7 +95,7 @@ func TestAuthorize(t *testing.T) {
 		{inventory.ScopeAssigned, Active, false, "dns:a.test is assigned but not verified: active probes need proven ownership (a DNS TXT record, the HTTP token, or for a database its comment or table)",
 			"dns:a.test mới được giao, chưa xác minh quyền sở hữu: kiểm tra chủ động (chuyển vùng DNS, bắt tay dịch vụ, dò đường dẫn) cần chứng minh quyền sở hữu trước"},
 		{inventory.ScopeUnverified, Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned",
-			"dns:a.test chưa thuộc phạm vi được phép quét (unverified): hãy xác minh quyền sở hữu"},
+			"dns:a.test chưa thuộc phạm vi được phép quét (chưa xác minh quyền sở hữu, chưa được giao): hãy xác minh quyền sở hữu"},
 		{"", Passive, false, "dns:a.test is unverified: verify its ownership or have an administrator assign it before it is scanned",
 			"dns:a.test chưa thuộc phạm vi được phép quét"},
 	}

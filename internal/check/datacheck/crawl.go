@@ -215,8 +215,14 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 	return Observation{}, fmt.Errorf("no web server answered: %s", strings.Join(tried, "; "))
 }
 
+// maxRedirects is how many redirects one fetch follows (http→https→www→language is common).
+const maxRedirects = 4
+
+// checkRedirect follows a redirect only within the site and only to a path robots.txt allows:
+// a redirect must not take the crawl where a link could not. The answer of a redirect not
+// followed is what the fetch gets (and does not read as a page).
 func (c *crawler) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 5 || !c.site.contains(req.URL) {
+	if len(via) > maxRedirects || !c.site.contains(req.URL) || !c.robots.allowed(req.URL.RequestURI()) {
 		return http.ErrUseLastResponse
 	}
 	req.Header.Set("User-Agent", c.userAgent)

@@ -25,8 +25,9 @@ import (
 //
 // Scripts have their own small budget, Config.MaxScripts, apart from MaxPages, so that a
 // site with many pages still has its scripts read and one with many chunks does not starve
-// the pages: a crawl makes at most 1 + MaxPages + MaxScripts requests (robots.txt, pages,
-// scripts and source maps). Scripts are queued in the order of the pages that load them (by
+// the pages: a crawl makes at most 1 + MaxPages + MaxScripts fetches (robots.txt, pages,
+// scripts and source maps), each following at most maxRedirects same-site redirects to paths
+// robots.txt allows. Scripts are queued in the order of the pages that load them (by
 // depth, then URL) and, within a page, in document order, so which ones fit the budget does
 // not depend on timing. A source map a script names (a "//# sourceMappingURL=" comment or a
 // SourceMap header) is fetched with what the scripts leave of the budget, and the original

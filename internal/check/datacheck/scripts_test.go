@@ -45,7 +45,7 @@ func (h *hits) total(prefix string) int {
 	return t
 }
 
-// file is one body a test site serves.
+// file is one body a test site serves; a contentType "redirect" redirects to body.
 type file struct{ contentType, body string }
 
 // serve starts a loopback server on host ("127.0.0.1", "127.0.0.2") answering files by path,
@@ -62,6 +62,10 @@ func serve(t *testing.T, host string, files map[string]file, foreign string) (*h
 		f, ok := files[r.URL.Path]
 		if !ok {
 			http.NotFound(w, r)
+			return
+		}
+		if f.contentType == "redirect" {
+			http.Redirect(w, r, f.body, http.StatusFound)
 			return
 		}
 		w.Header().Set("Content-Type", f.contentType)
@@ -141,6 +145,14 @@ func TestScripts(t *testing.T) {
 		{"script disallowed by robots.txt",
 			map[string]file{"/": page(`<script src="/private/app.js"></script>`), "/private/app.js": {js, plantedAWS},
 				"/robots.txt": {"text/plain", "User-agent: *\nDisallow: /private/\n"}},
+			nil, check.Pass, "", "", 0},
+		{"script redirecting where robots.txt disallows",
+			map[string]file{"/": page(`<script src="/app.js"></script>`), "/app.js": {"redirect", "/private/app.js"},
+				"/private/app.js": {js, plantedAWS}, "/robots.txt": {"text/plain", "User-agent: *\nDisallow: /private/\n"}},
+			nil, check.Pass, "", "", 0},
+		{"link redirecting where robots.txt disallows",
+			map[string]file{"/": page(`</head><body><a href="/tin-tuc">Tin tức</a>`), "/tin-tuc": {"redirect", "/private/cau-hinh.html"},
+				"/private/cau-hinh.html": {html, "<p>" + plantedAWS + "</p>"}, "/robots.txt": {"text/plain", "User-agent: *\nDisallow: /private/\n"}},
 			nil, check.Pass, "", "", 0},
 		{"script path answered with the home page",
 			map[string]file{"/": page(`<script src="/app.js"></script>`), "/app.js": {html, "<p>" + plantedAWS + "</p>"}},

@@ -64,13 +64,16 @@ func jwtRole(token []byte) string {
 	if err != nil {
 		return ""
 	}
-	var claims struct {
-		Role any `json:"role"`
-	}
+	// A map, not a struct: encoding/json matches struct fields without regard to case, so
+	// {"role":"service_role","Role":"anon"} would read as anon; PostgREST reads "role" only.
+	var claims map[string]json.RawMessage
 	if json.Unmarshal(payload[:n], &claims) != nil {
 		return ""
 	}
-	role, _ := claims.Role.(string)
+	var role string
+	if json.Unmarshal(claims["role"], &role) != nil {
+		return ""
+	}
 	return role
 }
 

@@ -140,13 +140,15 @@ func TestPublicJWT(t *testing.T) {
 
 func TestJWTRole(t *testing.T) {
 	for tok, want := range map[string]string{
-		jwtWith(`{"role":"anon"}`):         "anon",
-		jwtWith(`{"role":"service_role"}`): "service_role",
-		jwtWith(`{"sub":"x"}`):             "",
-		jwtWith(`{"role":1}`):              "",
-		jwtWith(`not json`):                "",
-		"eyJhbGciOiJIUzI1NiJ9":             "",
-		"a.!!!.b":                          "",
+		jwtWith(`{"role":"anon"}`):                       "anon",
+		jwtWith(`{"role":"service_role"}`):               "service_role",
+		jwtWith(`{"sub":"x"}`):                           "",
+		jwtWith(`{"role":1}`):                            "",
+		jwtWith(`{"role":"service_role","Role":"anon"}`): "service_role", // keys are exact, as PostgREST reads them
+		jwtWith(`{"ROLE":"anon"}`):                       "",
+		jwtWith(`not json`):                              "",
+		"eyJhbGciOiJIUzI1NiJ9":                           "",
+		"a.!!!.b":                                        "",
 	} {
 		if got := jwtRole([]byte(tok)); got != want {
 			t.Errorf("jwtRole(%s) = %q, want %q", tok, got, want)
