@@ -160,6 +160,7 @@ type Verification struct {
 	// or says why the log could not be read to the end.
 	Err error
 	n   int64 // which reading of this Log it was: 1, 2, …
+	cut bool  // its caller's context ended during the reading: it says nothing of the log
 }
 
 // NewLog returns a Log over store; tree gives the organizations' paths and now the time.
@@ -220,16 +221,26 @@ func (l *Log) Entries(ctx context.Context, f Filter) ([]Entry, int, error) {
 // Calls made while a check runs wait for it and then share the next one that starts after
 // them (or one that already did): a check's answer is never older than its question.
 func (l *Log) Verify(ctx context.Context) (int64, error) {
-	v, err := l.verify(ctx)
+	v, err := l.verify(ctx, true)
 	if err != nil {
 		return 0, err
 	}
 	return v.Entries, v.Err
 }
 
-// verify runs or shares a whole-chain check; its error is only the caller's context ending
-// while it waited for another one.
-func (l *Log) verify(ctx context.Context) (Verification, error) {
+// Verified returns the latest whole-chain check; when none was made yet, it waits for the one
+// under way, or makes one. The audit page needs an outcome, not a fresh one: the server checks
+// periodically, and a reader can ask for a check now.
+func (l *Log) Verified(ctx context.Context) (Verification, error) {
+	if v, ok := l.LastVerification(); ok {
+		return v, nil
+	}
+	return l.verify(ctx, false)
+}
+
+// verify runs or shares a whole-chain check: with fresh, one that started after the call;
+// without, any that finished. Its error is only the caller's context ending while it waited.
+func (l *Log) verify(ctx context.Context, fresh bool) (Verification, error) {
 	asked := l.begun.Load()
 	if l.waiting != nil {
 		l.waiting()
@@ -240,7 +251,7 @@ func (l *Log) verify(ctx context.Context) (Verification, error) {
 		return Verification{}, ctx.Err()
 	}
 	defer func() { <-l.verifying }()
-	if last, ok := l.LastVerification(); ok && last.n > asked {
+	if last, ok := l.LastVerification(); ok && (!fresh || last.n > asked) {
 		return last, nil
 	}
 	out := Verification{Started: l.now(), n: l.begun.Add(1)}
@@ -250,7 +261,8 @@ func (l *Log) verify(ctx context.Context) (Verification, error) {
 		err = v.Finish(head)
 	}
 	out.Entries, out.Err, out.Finished = v.n, err, l.now()
-	if ctx.Err() == nil { // a check its caller gave up on says nothing of the log
+	out.cut = ctx.Err() != nil
+	if !out.cut { // a check its caller gave up on says nothing of the log
 		l.mu.Lock()
 		l.last = &out
 		l.mu.Unlock()
@@ -276,11 +288,11 @@ func (l *Log) VerifyEvery(ctx context.Context, d time.Duration, log *slog.Logger
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
-		v, err := l.verify(ctx)
+		v, err := l.verify(ctx, true)
 		switch {
-		case err != nil:
+		case err != nil || v.cut: // stopping: what was read says nothing
 			return
-		case v.Err != nil && ctx.Err() == nil:
+		case v.Err != nil:
 			log.ErrorContext(ctx, "the audit log's chain is broken or unreadable", "entries_checked", v.Entries, "err", v.Err)
 		default:
 			log.DebugContext(ctx, "audit log chain verified", "entries", v.Entries, "took", v.Finished.Sub(v.Started))

@@ -156,3 +156,40 @@ func TestVerifyEveryReportsABrokenChain(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestVerifiedTakesAnyCheck: Verified answers from the latest check, and before the first
+// it waits for the one under way instead of reading the log once more (a server's first
+// page load while its start-up check runs).
+func TestVerifiedTakesAnyCheck(t *testing.T) {
+	ms, _ := recorded(t, 2)
+	g := &gatedStore{memStore: ms, entered: make(chan struct{}, 8), gate: make(chan struct{})}
+	log := NewLog(g, tree{"HN": ""}, func() time.Time { return t0 })
+	asked := make(chan struct{}, 8)
+	log.waiting = func() { asked <- struct{}{} }
+	first := make(chan error, 1)
+	go func() { _, err := log.Verify(t.Context()); first <- err }()
+	<-asked
+	<-g.entered
+	got := make(chan Verification, 1)
+	go func() {
+		v, err := log.Verified(t.Context())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- v
+	}()
+	<-asked // Verified found no check finished and waits for the running one
+	close(g.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if v := <-got; v.Entries != 2 || v.Err != nil {
+		t.Errorf("Verified = %+v", v)
+	}
+	if _, err := log.Verified(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if g.reads != 1 {
+		t.Errorf("%d readings of the log, want 1: Verified shares any finished check", g.reads)
+	}
+}

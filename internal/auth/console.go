@@ -37,15 +37,14 @@ func (s *Service) VerifyAudit(ctx context.Context) (int64, error) {
 }
 
 // AuditVerification returns the latest whole-chain check of the audit log made by this
-// process, for a principal that may read the log; ok is false before the first. The server
-// checks the chain periodically (audit.Log.VerifyEvery), so that the audit page need not
-// read the whole log, which only grows, on every load.
-func (s *Service) AuditVerification(ctx context.Context) (v audit.Verification, ok bool, err error) {
+// process (or, before the first, the one under way or a new one), for a principal that may
+// read the log. The server checks the chain periodically (audit.Log.VerifyEvery), so that the
+// audit page need not read the whole log, which only grows, on every load.
+func (s *Service) AuditVerification(ctx context.Context) (audit.Verification, error) {
 	if _, err := auditReader(ctx); err != nil {
-		return audit.Verification{}, false, err
+		return audit.Verification{}, err
 	}
-	v, ok = s.log.LastVerification()
-	return v, ok, nil
+	return s.log.Verified(ctx)
 }
 
 // SignInLock returns until when sign-ins to an account of the principal's subtree are

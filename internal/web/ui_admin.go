@@ -230,7 +230,7 @@ func jsonText(raw json.RawMessage) string {
 
 // handleAudit pages through the audit log of the principal's subtree, newest first, under
 // the latest check of the whole chain. The server checks it every few minutes (reading the
-// whole log, which only grows); the page checks it itself only when no check was made yet,
+// whole log, which only grows); the page waits for a check only when none has finished yet,
 // and offers to check again now (handleAuditVerify).
 func (p *pages) handleAudit() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -250,11 +250,7 @@ func (p *pages) handleAudit() http.Handler {
 		}
 		pg.finish(r, auditPageSize, total, len(es))
 		d.Pager = pg
-		v, ok, err := p.auth.AuditVerification(ctx)
-		if err == nil && !ok {
-			p.auth.VerifyAudit(ctx) // its outcome, broken or not, is what is read next
-			v, ok, err = p.auth.AuditVerification(ctx)
-		}
+		v, err := p.auth.AuditVerification(ctx)
 		if err != nil {
 			p.fail(w, r, err)
 			return
@@ -262,7 +258,7 @@ func (p *pages) handleAudit() http.Handler {
 		d.Checked, d.VerifiedAt = v.Entries, v.Finished
 		if be, broken := errors.AsType[*audit.BrokenError](v.Err); broken {
 			d.BrokenAt = be.Seq
-		} else if !ok || v.Err != nil {
+		} else if v.Err != nil {
 			p.log.ErrorContext(ctx, "verify the audit log", "err", v.Err)
 			d.VerifyFailed = true
 		}
