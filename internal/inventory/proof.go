@@ -81,6 +81,13 @@ func (a ProofAttempt) Reason() Text {
 			fmt.Sprintf("Không tìm thấy bản ghi TXT %s tại %s (thấy %d bản ghi khác).", a.Expected, t, a.Seen),
 			fmt.Sprintf("No TXT record %s at %s (%d other record(s) found).", a.Expected, t, a.Seen)}
 	case OutcomeRefusedByScope:
+		if a.Method == ProofDNSTXT {
+			// The lookup goes to the configured resolver, not to t: it is the resolver that
+			// lies outside the fence, a setting of the Khiên server.
+			return Text{
+				"Khiên không tra " + t + " vì máy chủ DNS nó được cấu hình để dùng (--resolver) nằm ngoài vùng mạng được phép; không truy vấn nào được gửi. Đây là cấu hình của máy chủ Khiên: hãy báo quản trị viên.",
+				"Khiên did not look " + t + " up: the DNS resolver it is configured with (--resolver) lies outside the permitted network fence, so no query was sent. This is a setting of the Khiên server: tell its administrator."}
+		}
 		return Text{
 			"Khiên không kết nối tới " + t + " vì địa chỉ của nó nằm ngoài vùng mạng được phép; không có gì được gửi đi.",
 			"Khiên did not connect to " + t + ": its address lies outside the permitted network fence; nothing was sent."}

@@ -61,3 +61,13 @@ func TestProofReasons(t *testing.T) {
 		seen[r.EN] = o
 	}
 }
+
+// TestRefusedResolver: a DNS lookup refused by the fence was refused for the resolver's
+// address, not the target's; the reason says so and points at the server's setting.
+func TestRefusedResolver(t *testing.T) {
+	r := ProofAttempt{Method: ProofDNSTXT, Target: "_khien-challenge.x.vn", Outcome: OutcomeRefusedByScope}.Reason()
+	h := ProofAttempt{Method: ProofHTTP, Target: "http://x.vn/.well-known/khien", Outcome: OutcomeRefusedByScope}.Reason()
+	if !strings.Contains(r.VI, "--resolver") || !strings.Contains(r.EN, "--resolver") || strings.Contains(h.EN, "--resolver") {
+		t.Errorf("DNS refusal %+v; HTTP refusal %+v", r, h)
+	}
+}
