@@ -18,6 +18,7 @@ package datacheck
 import (
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -123,6 +124,47 @@ type pageEvidence struct {
 	Findings []detect.Finding `json:"findings"`
 }
 
+// evidenceOf is what the evidence keeps of page p and its findings fs. The URLs and the
+// source-map file name come from the site, so they are kept masked and bounded too: a
+// same-site "/app.js?key=…" must not put the key into the evidence the reason says is masked.
+func evidenceOf(p Page, fs []detect.Finding) pageEvidence {
+	return pageEvidence{URL: maskURL(p.URL), Depth: p.Depth, From: maskURL(p.From), Source: bounded(p.Source, 200), Findings: fs}
+}
+
+// maskURL masks the password of u's user information and every query value longer than
+// 12 characters (an id or a page number stays readable; a token does not), keeping the first
+// four characters so that a person can still tell values apart.
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return bounded(s, 200)
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k, vs := range q {
+			for i, v := range vs {
+				if r := []rune(v); len(r) > 12 {
+					vs[i] = string(r[:4]) + "***"
+				}
+			}
+			q[k] = vs
+		}
+		u.RawQuery = q.Encode()
+	}
+	return bounded(u.String(), 500)
+}
+
+// bounded cuts s to at most n runes, marking the cut.
+func bounded(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 func piiPublic(o Observation) check.Result { return evaluate(o, detect.ClassPersonal) }
 
 func classifiedPublic(o Observation) check.Result { return evaluate(o, detect.ClassStateSecret) }
@@ -212,10 +254,10 @@ func evaluate(o Observation, class detect.Class) check.Result {
 				distinct[f.Detector] = max(distinct[f.Detector], f.Distinct)
 			}
 			if len(leaking) < maxEvidencePages {
-				leaking = append(leaking, pageEvidence{URL: p.URL, Depth: p.Depth, From: p.From, Source: p.Source, Findings: fs})
+				leaking = append(leaking, evidenceOf(p, fs))
 			}
 		case len(fs) > 0 && len(below) < maxEvidencePages:
-			below = append(below, pageEvidence{URL: p.URL, Depth: p.Depth, From: p.From, Source: p.Source, Findings: fs})
+			below = append(below, evidenceOf(p, fs))
 		}
 	}
 	ev["pages_scanned"] = scanned

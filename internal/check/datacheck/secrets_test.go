@@ -155,3 +155,21 @@ func TestJWTRole(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://x.vn/a.js":                                     "https://x.vn/a.js",
+		"https://x.vn/tin?id=42&page=3":                         "https://x.vn/tin?id=42&page=3",
+		"https://x.vn/a.js?token=eyJhbGciOiJIUzI1NiJ9.eyJ9.sig": "https://x.vn/a.js?token=eyJh%2A%2A%2A",
+		"https://user:s3cretpass@x.vn/":                         "https://user:%2A%2A%2A@x.vn/",
+		"https://x.vn/?" + strings.Repeat("a=1&", 300):          "https://x.vn/?a=1&a=1",
+	} {
+		got := maskURL(in)
+		if !strings.HasPrefix(got, want) || strings.Contains(got, "s3cret") || strings.Contains(got, "IUzI1") {
+			t.Errorf("maskURL(%.60q) = %.80q, want %q", in, got, want)
+		}
+		if len([]rune(got)) > 501 {
+			t.Errorf("maskURL of %d characters gives %d", len(in), len(got))
+		}
+	}
+}
