@@ -136,9 +136,16 @@ func serveAppWith(ctx context.Context, env Env, a *app.App, ln net.Listener, oid
 		Assurance: a.Assurance,
 		OIDC:      oidc,
 	})
-	go a.Assurance.RunDaily(ctx, a.Log) // today's index snapshot, once a day
-	go auditLog.VerifyEvery(ctx, auditVerifyEvery, a.Log.With("component", "audit"))
-	return web.ServeListener(ctx, a.Log, ln, h)
+	// Background work ends with the server, and is waited for: the caller closes the store
+	// next, and nothing may still be reading it then.
+	bg, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Assurance.RunDaily(bg, a.Log) }) // today's index snapshot, once a day
+	wg.Go(func() { auditLog.VerifyEvery(bg, auditVerifyEvery, a.Log.With("component", "audit")) })
+	err = web.ServeListener(ctx, a.Log, ln, h)
+	stop()
+	wg.Wait()
+	return err
 }
 
 // networkFlags are the flags of every command that sends packets: which resolver answers
