@@ -203,8 +203,9 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		scripts     int // scripts and source maps scanned
 		leaking     []pageEvidence
 		below       []pageEvidence
-		leakingN    int
-		distinct    = map[string]int{} // detector → most distinct values on one page
+		leakingN    int                 // pages and scripts with a reportable finding
+		leakingURLs = map[string]bool{} // a map and its original files are one script
+		distinct    = map[string]int{}  // detector → most distinct values on one page
 		order       []string
 		statusCount = map[int]int{}
 	)
@@ -243,7 +244,10 @@ func evaluate(o Observation, class detect.Class) check.Result {
 		}
 		switch {
 		case reportable:
-			leakingN++
+			if !leakingURLs[p.URL] {
+				leakingURLs[p.URL] = true
+				leakingN++
+			}
 			for _, f := range fs {
 				if !f.Reportable {
 					continue

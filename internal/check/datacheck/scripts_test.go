@@ -304,3 +304,25 @@ func TestScriptBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceMapCountsOnce: a source map whose original files both hold a key is one leaking
+// script in the count, with each file named in the evidence.
+func TestSourceMapCountsOnce(t *testing.T) {
+	const js = "application/javascript"
+	m := fmt.Sprintf(`{"version":3,"sources":["a.ts","b.ts"],"sourcesContent":[%q,%q],"mappings":"AAAA"}`, plantedAWS, "\n"+plantedAWS)
+	site, _ := serve(t, "127.0.0.1", map[string]file{
+		"/":           {"text/html", `<html><head><script src="/app.js"></script></head><body>x</body></html>`},
+		"/app.js":     {js, "!function(){}();\n//# sourceMappingURL=app.js.map\n"},
+		"/app.js.map": {"application/json", m},
+	}, "")
+	r := resource(t, "url:"+site.URL+"/")
+	o, err := Family(Config{Key: []byte("test")}).Observe(t.Context(), r, envFor(t, r, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := secretPublic(o)
+	pages, _ := res.Evidence["pages"].([]pageEvidence)
+	if res.Status != check.Fail || res.Evidence["pages_with_findings"] != 1 || len(pages) != 2 {
+		t.Errorf("status %s, %v leaking, %d pages in evidence; want fail, 1 and 2 (a.ts, b.ts)\n%s", res.Status, res.Evidence["pages_with_findings"], len(pages), dump([]check.Result{res}))
+	}
+}
