@@ -54,22 +54,26 @@ type Skipped struct {
 	ScriptsOtherSite int `json:"scripts_other_site"`
 	// ScriptLimit counts same-site scripts and source maps left unfetched past MaxScripts.
 	ScriptLimit int `json:"script_limit"`
+	// LargeSources counts the original files of source maps longer than MaxBody, not scanned.
+	LargeSources int `json:"large_sources"`
 }
 
 // Page is one fetched URL and what the detectors found in its text.
 type Page struct {
-	URL         string        `json:"url"`
-	Final       string        `json:"final,omitempty"` // after redirects, when different
-	Depth       int           `json:"depth"`
-	From        string        `json:"from,omitempty"`   // for a script, the page loading it; for a source map, its script
-	Source      string        `json:"source,omitempty"` // for a source map, the original file its findings are in
-	Status      int           `json:"status,omitempty"`
-	ContentType string        `json:"content_type,omitempty"`
-	Bytes       int           `json:"bytes,omitempty"`
-	Truncated   bool          `json:"truncated,omitempty"` // the body was longer than the cap
-	Scanned     bool          `json:"scanned"`
-	Error       string        `json:"error,omitempty"`
-	Report      detect.Report `json:"report"`
+	URL         string `json:"url"`
+	Final       string `json:"final,omitempty"` // after redirects, when different
+	Depth       int    `json:"depth"`
+	From        string `json:"from,omitempty"`   // for a script, the page loading it; for a source map, its script
+	Source      string `json:"source,omitempty"` // for a source map, the original file its findings are in
+	Status      int    `json:"status,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Bytes       int    `json:"bytes,omitempty"`
+	Truncated   bool   `json:"truncated,omitempty"` // the body was longer than the cap
+	// LargeSources counts, for a source map, its original files longer than MaxBody: skipped.
+	LargeSources int           `json:"large_sources,omitempty"`
+	Scanned      bool          `json:"scanned"`
+	Error        string        `json:"error,omitempty"`
+	Report       detect.Report `json:"report"`
 }
 
 // seeds returns the start URLs of r: a url: resource's own URL; for a dns: name, its HTTPS
@@ -399,19 +403,39 @@ type response struct {
 // error. It reads the body, up to MaxBody, only of a 200 answer whose type read accepts, and
 // says whether it did.
 func (c *crawler) get(ctx context.Context, page *Page, accept string, read func(contentType, path string) bool) (response, bool) {
+	out, body, ok := c.open(ctx, page, accept, read)
+	if !ok {
+		return out, false
+	}
+	defer body.Close()
+	b, err := io.ReadAll(io.LimitReader(body, c.cfg.MaxBody+1))
+	if err != nil && len(b) == 0 {
+		page.Error = err.Error()
+		return out, false
+	}
+	if int64(len(b)) > c.cfg.MaxBody {
+		b, page.Truncated = b[:c.cfg.MaxBody], true
+	}
+	page.Bytes = len(b)
+	out.body = b
+	return out, true
+}
+
+// open is get without reading the body: when it says ok, the caller reads the body as it
+// needs (a source map is read as a stream, see readSourceMap) and closes it.
+func (c *crawler) open(ctx context.Context, page *Page, accept string, read func(contentType, path string) bool) (response, io.ReadCloser, bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page.URL, nil)
 	if err != nil {
 		page.Error = err.Error()
-		return response{}, false
+		return response{}, nil, false
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", accept)
 	resp, err := c.client.Do(req)
 	if err != nil {
 		page.Error = unwrapURLError(err).Error()
-		return response{}, false
+		return response{}, nil, false
 	}
-	defer resp.Body.Close()
 	page.Status = resp.StatusCode
 	out := response{final: resp.Request.URL, header: resp.Header}
 	if f := out.final.String(); f != page.URL {
@@ -420,19 +444,10 @@ func (c *crawler) get(ctx context.Context, page *Page, accept string, read func(
 	page.ContentType = resp.Header.Get("Content-Type")
 	if resp.StatusCode != http.StatusOK || !read(page.ContentType, out.final.Path) {
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // so the connection can be reused
-		return out, false
+		resp.Body.Close()
+		return out, nil, false
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBody+1))
-	if err != nil && len(body) == 0 {
-		page.Error = err.Error()
-		return out, false
-	}
-	if int64(len(body)) > c.cfg.MaxBody {
-		body, page.Truncated = body[:c.cfg.MaxBody], true
-	}
-	page.Bytes = len(body)
-	out.body = body
-	return out, true
+	return out, resp.Body, true
 }
 
 type kind int

@@ -36,6 +36,10 @@ type Config struct {
 	// MaxScripts bounds the same-site scripts and source maps fetched per resource, apart
 	// from MaxPages (default 20); they are scanned for credentials only (see scripts.go).
 	MaxScripts int
+	// MaxMapBody bounds the bytes read of one external source map (default 32 MiB). A map is
+	// read as a stream, one original file in memory at a time, so it is not held to MaxBody;
+	// each original file still is, and one larger is skipped and counted.
+	MaxMapBody int64
 	// Key keys the evidence hashes so the same value is recognized across pages, resources
 	// and scans. Without one, the family draws a key that lasts as long as it does.
 	Key []byte
@@ -56,6 +60,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = 2 << 20
+	}
+	if c.MaxMapBody <= 0 {
+		c.MaxMapBody = 32 << 20
 	}
 	if c.Budget <= 0 {
 		c.Budget = 2 * time.Minute

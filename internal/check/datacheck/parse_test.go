@@ -1,6 +1,8 @@
 package datacheck
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -246,17 +248,40 @@ func TestSourceMapAnnotation(t *testing.T) {
 	}
 }
 
+// FuzzSourceMap feeds scripts and source maps to the annotation reader and the streaming
+// source-map reader, whole and cut, with a MaxBody small enough that some original files are
+// skipped; and holds unquote to what encoding/json decodes.
 func FuzzSourceMap(f *testing.F) {
 	f.Add([]byte("f();\n//# sourceMappingURL=data:application/json;base64,e30=\n"), []byte(`{"sources":["a"],"sourcesContent":["x"]}`))
 	f.Add([]byte("//# sourceMappingURL="), []byte(`)]}'{"sourcesContent":[null,1]}`))
-	c := &crawler{secrets: pageSecrets()}
+	f.Add([]byte(""), []byte(`{"mappings":"AAAA;","sourcesContent":["\u00e9\ud83d\ude00\ud800x\n`+plantedAWS+`",{"a":[1]}],"sources":[null,"b.ts"]}`))
+	f.Add([]byte(""), []byte("\ufeff{\"sourcesContent\":{\"a\":\"b\"}}"))
+	f.Add([]byte(""), []byte(`"\ud800\u0041\/\"\\"`))
+	c := &crawler{cfg: Config{MaxBody: 64}.withDefaults(), secrets: pageSecrets()}
 	f.Fuzz(func(t *testing.T, js, sm []byte) {
 		if ann := sourceMapAnnotation(js); ann != "" {
 			_, _ = inlineSourceMap(ann)
 		}
-		for _, p := range c.scanSourceMap(Page{URL: "https://portal.example/a.js.map"}, sm) {
-			if p.Source != "" && len(p.Report.Findings) == 0 {
-				t.Fatalf("original file %q recorded without findings", p.Source)
+		for _, limit := range []int64{int64(len(sm)), int64(len(sm) / 2)} {
+			out := c.readSourceMap(Page{URL: "https://portal.example/a.js.map"}, bytes.NewReader(sm), limit, "application/json")
+			if m := out[0]; m.Source != "" || int64(m.Bytes) > limit || m.Truncated && limit >= int64(len(sm)) {
+				t.Fatalf("map page %+v of %d bytes read with limit %d", m, len(sm), limit)
+			}
+			for _, p := range out[1:] {
+				if p.Source == "" || len(p.Report.Findings) == 0 {
+					t.Fatalf("original file %q recorded without findings", p.Source)
+				}
+				if p.Report.Bytes > int(c.cfg.MaxBody) {
+					t.Fatalf("original file %q of %d bytes scanned, past MaxBody", p.Source, p.Report.Bytes)
+				}
+			}
+		}
+		if raw := bytes.TrimSpace(sm); len(raw) >= 2 && raw[0] == '"' {
+			var want string
+			if json.Unmarshal(raw, &want) == nil {
+				if got, ok := unquote(nil, raw, int64(len(raw))*3); !ok || string(got) != want {
+					t.Fatalf("unquote(%q) = %q, %v; encoding/json gives %q", raw, got, ok, want)
+				}
 			}
 		}
 		_ = jwtRole(sm)

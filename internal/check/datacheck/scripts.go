@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"mime"
 	"net/url"
 	"strings"
@@ -18,7 +16,7 @@ import (
 // Scripts are where credentials on public sites most often sit: a configuration object
 // bundled into main.js, a service key in a chunk, the original sources in a source map. So the
 // external scripts the crawled pages load are fetched too — the same site only, robots.txt
-// obeyed, two requests at a time, each body capped at MaxBody — and scanned with the
+// obeyed, two requests at a time, each script capped at MaxBody — and scanned with the
 // credential detectors only. Personal-data and marking detectors are not run over them:
 // minified code is full of digit runs that pass for identity numbers, and a script is not
 // where a citizen's record is published.
@@ -33,6 +31,13 @@ import (
 // SourceMap header) is fetched with what the scripts leave of the budget, and the original
 // files in its sourcesContent are scanned one by one, so a finding names the file and its
 // line; a map inlined as a base64 data: URL is read without a request.
+//
+// Production source maps weigh 2 to 20 MiB, so a map is not held to MaxBody, which would cut
+// it into JSON that does not parse and hide every key in it: it is read as a stream up to
+// Config.MaxMapBody (32 MiB), one original file in memory at a time (readSourceMap). Each
+// original file is still held to MaxBody; a longer one is skipped and counted
+// (Skipped.LargeSources). A map longer than MaxMapBody is scanned up to the cut and marked
+// truncated.
 
 // scriptRef is a script or source map to fetch, and where it was found.
 type scriptRef struct {
@@ -110,7 +115,10 @@ func (c *crawler) fetchScripts(ctx context.Context, refs []scriptRef) []scriptRe
 	_ = g.Wait()
 	var next []scriptRef
 	for i := range refs {
-		c.obs.Scripts = append(c.obs.Scripts, pages[i]...)
+		for _, p := range pages[i] {
+			c.obs.Scripts = append(c.obs.Scripts, p)
+			c.obs.Skipped.LargeSources += p.LargeSources
+		}
 		if maps[i] != nil {
 			next = append(next, *maps[i])
 		}
@@ -123,18 +131,21 @@ func (c *crawler) fetchScripts(ctx context.Context, refs []scriptRef) []scriptRe
 // the external source map a script names.
 func (c *crawler) fetchScript(ctx context.Context, ref scriptRef) ([]Page, *scriptRef) {
 	page := Page{URL: ref.u.String(), Depth: ref.depth, From: ref.from}
-	accept := "text/javascript,application/javascript,*/*;q=0.1"
+	read := func(contentType, _ string) bool { return scriptBody(contentType) }
 	if ref.isMap {
-		accept = "application/json,*/*;q=0.1"
+		// Not read whole: a map may be many times MaxBody (see readSourceMap).
+		_, body, ok := c.open(ctx, &page, "application/json,*/*;q=0.1", read)
+		if !ok {
+			return []Page{page}, nil
+		}
+		defer body.Close()
+		return c.readSourceMap(page, body, c.cfg.MaxMapBody, page.ContentType), nil
 	}
-	resp, ok := c.get(ctx, &page, accept, func(contentType, _ string) bool { return scriptBody(contentType) })
+	resp, ok := c.get(ctx, &page, "text/javascript,application/javascript,*/*;q=0.1", read)
 	if !ok {
 		return []Page{page}, nil
 	}
 	text := decodeText(resp.body, page.ContentType)
-	if ref.isMap {
-		return c.scanSourceMap(page, text), nil
-	}
 	page.Report = detect.Scan(text, c.secrets, c.opts)
 	page.Scanned = true
 	out := []Page{page}
@@ -144,49 +155,13 @@ func (c *crawler) fetchScript(ctx context.Context, ref scriptRef) ([]Page, *scri
 	}
 	if inline, ok := inlineSourceMap(ann); ok {
 		m := Page{URL: page.URL, Depth: page.Depth, From: page.URL, Source: "(inline source map)", Bytes: len(inline)}
-		return append(out, c.scanSourceMap(m, inline)...), nil
+		return append(out, c.readSourceMap(m, bytes.NewReader(inline), int64(len(inline)), "")...), nil
 	}
 	u, err := resp.final.Parse(ann)
 	if err != nil {
 		return out, nil
 	}
 	return out, &scriptRef{u: u, from: page.URL, depth: page.Depth, isMap: true}
-}
-
-// sourceMap is the part of a source map (ECMA-426) read: the original files and their text.
-type sourceMap struct {
-	Sources        []string  `json:"sources"`
-	SourcesContent []*string `json:"sourcesContent"`
-}
-
-// scanSourceMap scans the original files a source map carries. It returns page, the map,
-// scanned, and one page more for each original file with findings, its Source naming the file.
-func (c *crawler) scanSourceMap(page Page, body []byte) []Page {
-	body = bytes.TrimPrefix(body, []byte(")]}'")) // the anti-XSSI prefix the format allows
-	var sm sourceMap
-	if err := json.Unmarshal(body, &sm); err != nil {
-		page.Error = "not a source map: " + err.Error()
-		return []Page{page}
-	}
-	page.Scanned = true
-	out := []Page{page}
-	for i, src := range sm.SourcesContent {
-		if src == nil || *src == "" {
-			continue
-		}
-		rep := detect.Scan([]byte(*src), c.secrets, c.opts)
-		if len(rep.Findings) == 0 {
-			continue
-		}
-		p := page
-		p.Source = fmt.Sprintf("sources[%d]", i)
-		if i < len(sm.Sources) && sm.Sources[i] != "" {
-			p.Source = sm.Sources[i]
-		}
-		p.Report = rep
-		out = append(out, p)
-	}
-	return out
 }
 
 // scriptBody reports whether a script or source map answer of contentType is read. HTML is
