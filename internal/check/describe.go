@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/khien-vn/khien/internal/resolve"
@@ -24,6 +25,23 @@ type Describer interface {
 // address outside the authorized scope. The technical account (err's text) belongs in the
 // evidence; the English text ends with it, the Vietnamese one does not mix languages.
 func DescribeError(err error) Text {
+	if a, ok := errors.AsType[*Attempts](err); ok && len(a.Errs) > 0 {
+		var vi, en []string
+		for i, e := range a.Errs {
+			t := describe(e)
+			vi, en = append(vi, a.Where[i]+": "+t.VI), append(en, a.Where[i]+": "+t.EN)
+		}
+		return Text{VI: strings.Join(vi, "; "), EN: strings.Join(en, "; ") + " (" + err.Error() + ")"}
+	}
+	t := describe(err)
+	if err != nil {
+		t.EN += " (" + err.Error() + ")"
+	}
+	return t
+}
+
+// describe is DescribeError of one cause, without err's own text.
+func describe(err error) Text {
 	var t Text
 	var dnsErr *net.DNSError
 	var alert tls.AlertError
@@ -54,9 +72,6 @@ func DescribeError(err error) Text {
 	default:
 		t = Text{VI: "lỗi kỹ thuật khi kết nối hoặc đọc câu trả lời (chi tiết ở bằng chứng)", EN: "a technical error while connecting or reading the answer"}
 	}
-	if err != nil {
-		t.EN += " (" + err.Error() + ")"
-	}
 	return t
 }
 
@@ -72,3 +87,28 @@ func isTimeout(err error) bool {
 	ne, ok := errors.AsType[net.Error](err)
 	return ok && ne.Timeout()
 }
+
+// Attempts is the error of an observation that tried several ways in (https and http, each
+// address) and got no answer from any: its text lists each attempt, errors.Is and errors.As
+// see every cause, and DescribeError says each in both languages.
+type Attempts struct {
+	What  string   // "no web server answered"
+	Where []string // what each attempt tried: "https://x.vn/"
+	Errs  []error  // why it failed, in the same order
+}
+
+// Add records one failed attempt.
+func (a *Attempts) Add(where string, err error) {
+	a.Where, a.Errs = append(a.Where, where), append(a.Errs, err)
+}
+
+func (a *Attempts) Error() string {
+	parts := make([]string, len(a.Errs))
+	for i, e := range a.Errs {
+		parts[i] = a.Where[i] + ": " + e.Error()
+	}
+	return a.What + ": " + strings.Join(parts, "; ")
+}
+
+// Unwrap returns the causes.
+func (a *Attempts) Unwrap() []error { return a.Errs }

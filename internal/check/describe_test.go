@@ -80,6 +80,8 @@ func TestDescribeError(t *testing.T) {
 		{"no such name", fmt.Errorf("dial x: %w", &resolve.NotFoundError{Name: "x.test.", Type: "A", Rcode: "NXDOMAIN"}), "không phân giải được"},
 		{"no resolver", fmt.Errorf("dial x: %w", resolve.ErrNoServer), "--resolver"},
 		{"its own words", fmt.Errorf("wrapped: %w", selfDescribed{}), "lý do riêng"},
+		{"several attempts", &check.Attempts{What: "no web server answered", Where: []string{"https://x/", "http://x/"},
+			Errs: []error{alert, fmt.Errorf("dial: %w", refused)}}, "https://x/: máy đích từ chối bắt tay TLS; http://x/: máy đích từ chối kết nối"},
 		{"anything else", errors.New("strange failure"), "lỗi kỹ thuật"},
 	}
 	for _, tt := range tests {

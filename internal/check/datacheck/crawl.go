@@ -191,7 +191,7 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 	tr, done := webclient.For(env.Web, env.Dial, host, pin, timeout)
 	defer done()
 
-	var tried []string
+	failed := &check.Attempts{What: "no web server answered"}
 	for _, start := range starts {
 		c := &crawler{
 			userAgent: ua,
@@ -209,14 +209,16 @@ func (f *family) observe(ctx context.Context, r inventory.Resource, env check.En
 		c.opts.Key = f.key
 		c.client = &http.Client{Transport: tr, Timeout: 2 * timeout, CheckRedirect: c.checkRedirect}
 		if err := c.readRobots(ctx, start); err != nil {
-			tried = append(tried, start.String()+": "+err.Error())
+			failed.Add(start.String(), err)
 			continue
 		}
 		c.crawl(ctx, start)
-		c.obs.Tried = tried
+		for i, e := range failed.Errs {
+			c.obs.Tried = append(c.obs.Tried, failed.Where[i]+": "+e.Error())
+		}
 		return c.obs, nil
 	}
-	return Observation{}, fmt.Errorf("no web server answered: %s", strings.Join(tried, "; "))
+	return Observation{}, failed
 }
 
 // maxRedirects is how many redirects one fetch follows (http→https→www→language is common).

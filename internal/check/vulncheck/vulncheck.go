@@ -124,11 +124,13 @@ func observe(ctx context.Context, r inventory.Resource, env check.Env, ix *vuln.
 		timeout: timeout,
 		ua:      env.UserAgent,
 	}
+	failed := &check.Attempts{What: "no web server or service banner answered"} // ob.Errors, as errors
 	for _, u := range urls {
 		ob.Probed = append(ob.Probed, u)
 		hdr, err := c.headers(ctx, u)
 		if err != nil {
 			ob.Errors = append(ob.Errors, err.Error())
+			failed.Add(u, err)
 			continue
 		}
 		ob.Reached = true
@@ -156,7 +158,7 @@ func observe(ctx context.Context, r inventory.Resource, env check.Env, ix *vuln.
 		}
 	}
 	if !ob.Reached {
-		return ob, fmt.Errorf("no web server or service banner answered (%s)", strings.Join(ob.Errors, "; "))
+		return ob, failed
 	}
 	for _, s := range ob.Software {
 		for _, m := range ix.Lookup(s) {
