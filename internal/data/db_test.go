@@ -254,3 +254,40 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+// TestScanDatabaseValueCap samples a column of 1 MB values on PostgreSQL and MySQL: each is
+// read as its first maxValueChars characters, and what is planted there is still found.
+func TestScanDatabaseValueCap(t *testing.T) {
+	const rows = 3
+	tests := []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"postgres", func(t *testing.T) string {
+			return postgresDB(t, `CREATE TABLE ho_so (ghi_chu text)`,
+				`INSERT INTO ho_so SELECT 'Số CCCD: 00109900012' || i || ' ' || repeat('x', 1000000) FROM generate_series(1, 3) i`)
+		}},
+		{"mysql", func(t *testing.T) string {
+			requireMySQL(t)
+			return mysqlDB(t, "CREATE TABLE ho_so (ghi_chu LONGTEXT) CHARACTER SET utf8mb4",
+				"INSERT INTO ho_so VALUES (CONCAT('Số CCCD: 001099000121 ', REPEAT('x', 1000000))), "+
+					"(CONCAT('Số CCCD: 001099000122 ', REPEAT('x', 1000000))), (CONCAT('Số CCCD: 001099000123 ', REPEAT('x', 1000000)))")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Scan(t.Context(), tt.dsn(t), testOpts())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 4096 characters of at most 4 bytes, and the label "ghi chu:\t" and a line break
+			// a value.
+			if max := int64(rows * (4096*4 + len("ghi chu:\t\n"))); rep.Bytes > max {
+				t.Errorf("%d bytes read of %d values, want at most %d", rep.Bytes, rows, max)
+			}
+			if got := strings.Join(found(rep), "\n"); !strings.Contains(got, "ho_so.ghi_chu vn.citizen_id") {
+				t.Errorf("the citizen IDs in the first 4 KB were not found: %s", got)
+			}
+		})
+	}
+}

@@ -39,9 +39,10 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 	if err != nil {
 		return rep, errs.Wrap(errs.Invalid, err, "cannot read %s: give an existing file or directory, or a postgres:// or mysql:// URL", root)
 	}
-	t := tree{fsys: os.DirFS(root), name: func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }}
+	t := tree{fsys: os.DirFS(root), open: dirOpener(root), name: func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }}
 	if !fi.IsDir() {
-		t = tree{fsys: os.DirFS(filepath.Dir(root)), file: filepath.Base(root), size: fi.Size(), name: func(string) string { return root }}
+		dir := filepath.Dir(root)
+		t = tree{fsys: os.DirFS(dir), open: dirOpener(dir), file: filepath.Base(root), size: fi.Size(), name: func(string) string { return root }}
 	}
 	return t.scan(ctx, rep, opts)
 }
@@ -50,9 +51,31 @@ func ScanPath(ctx context.Context, root string, opts Options) (Report, error) {
 // file named file in it, and how its paths are written in places (name).
 type tree struct {
 	fsys fs.FS
+	// open opens a file of fsys by its slash-separated path for reading without blocking
+	// (see openFlags): a file listed as regular may be a FIFO by the time it is opened.
+	open func(rel string) (*os.File, error)
 	file string // a single file instead of the tree
 	size int64  // of file
 	name func(rel string) string
+}
+
+// openFlags open a file for reading without waiting: opening a FIFO blocks until a writer
+// comes, which would hang the scan whatever its context says. The open handle is checked to
+// be a regular file before a byte is read.
+const openFlags = os.O_RDONLY | openNonblock
+
+// dirOpener opens the files under dir (ScanPath, which reads what its caller names).
+func dirOpener(dir string) func(string) (*os.File, error) {
+	return func(rel string) (*os.File, error) {
+		return os.OpenFile(filepath.Join(dir, filepath.FromSlash(rel)), openFlags, 0)
+	}
+}
+
+// rootOpener opens the files under root, which refuses any path leading out of it.
+func rootOpener(root *os.Root) func(string) (*os.File, error) {
+	return func(rel string) (*os.File, error) {
+		return root.OpenFile(filepath.FromSlash(rel), openFlags, 0)
+	}
 }
 
 // scan walks t and scans its files, Workers at a time, into rep. Only regular files are
@@ -69,6 +92,9 @@ func (t tree) scan(ctx context.Context, rep Report, opts Options) (Report, error
 		total = t.size
 	} else {
 		err := fs.WalkDir(t.fsys, ".", func(rel string, d fs.DirEntry, err error) error {
+			if err := ctx.Err(); err != nil {
+				return err // a cancelled scan stops walking
+			}
 			if err != nil {
 				rep.Skipped = append(rep.Skipped, Skip{Path: t.name(rel), Reason: err.Error()})
 				if d != nil && d.IsDir() {
@@ -113,7 +139,7 @@ func (t tree) scan(ctx context.Context, rep Report, opts Options) (Report, error
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				places, skips, n := scanFile(t.fsys, j.rel, t.name(j.rel), j.size, opts)
+				places, skips, n := scanFile(t.open, j.rel, t.name(j.rel), opts)
 				mu.Lock()
 				rep.Places = append(rep.Places, places...)
 				rep.Skipped = append(rep.Skipped, skips...)
@@ -129,6 +155,9 @@ func (t tree) scan(ctx context.Context, rep Report, opts Options) (Report, error
 	}
 feed:
 	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break // select picks at random among ready cases: do not start one more file
+		}
 		select {
 		case work <- j:
 		case <-ctx.Done():
@@ -154,13 +183,10 @@ func isConfigDotFile(name string) bool {
 	return strings.HasPrefix(name, ".env.")
 }
 
-// scanFile reads the file rel of fsys and scans it under name; it returns the places, the
-// skips and the bytes of text scanned.
-func scanFile(fsys fs.FS, rel, name string, size int64, opts Options) ([]Place, []Skip, int64) {
-	if size > opts.MaxFileSize {
-		return nil, []Skip{{Path: name, Reason: fmt.Sprintf("larger than the limit of %d bytes", opts.MaxFileSize)}}, 0
-	}
-	b, err := readFile(fsys, rel, opts.MaxFileSize)
+// scanFile reads the file rel through open and scans it under name; it returns the places,
+// the skips and the bytes of text scanned.
+func scanFile(open func(string) (*os.File, error), rel, name string, opts Options) ([]Place, []Skip, int64) {
+	b, err := readFile(open, rel, opts.MaxFileSize)
 	if err != nil {
 		return nil, []Skip{{Path: name, Reason: err.Error()}}, 0
 	}
@@ -169,14 +195,26 @@ func scanFile(fsys fs.FS, rel, name string, size int64, opts Options) ([]Place, 
 	return s.places, s.skips, s.bytes
 }
 
-// readFile reads rel of fsys, at most limit bytes: a file that grew since it was listed is
-// cut at the limit rather than read whole.
-func readFile(fsys fs.FS, rel string, limit int64) ([]byte, error) {
-	f, err := fsys.Open(rel)
+// readFile reads rel through open, at most limit bytes. The file was listed as regular, but
+// it is judged again on the open handle: what was listed may since have been replaced by a
+// FIFO or a device, and the size that counts is the one of what is open. A file that grew
+// since it was checked is cut at the limit rather than read whole.
+func readFile(open func(string) (*os.File, error), rel string, limit int64) ([]byte, error) {
+	f, err := open(rel)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s) when opened; not read", fi.Mode().Type())
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("larger than the limit of %d bytes", limit)
+	}
 	return io.ReadAll(io.LimitReader(f, limit))
 }
 
@@ -204,7 +242,7 @@ func (s *scanner) content(name string, b []byte, depth int) {
 			s.skip(name, "not a readable ZIP file: %v", err)
 			return
 		}
-		if d, ok := officeText(name, zr, s.opts.MaxFileSize); ok {
+		if d, ok := s.officeText(name, zr); ok {
 			s.scanDoc(d)
 			return
 		}
@@ -238,7 +276,11 @@ func (s *scanner) content(name string, b []byte, depth int) {
 	case hasExt(lower, ".html", ".htm", ".xhtml"):
 		s.scanDoc(doc{name: name, text: htmlText(b)})
 	case hasExt(lower, ".csv", ".tsv"):
-		s.scanDoc(csvDoc(name, b))
+		d, cut := csvDoc(name, b, s.opts.MaxFileSize)
+		if cut {
+			s.skip(name, "labelled text past the limit of %d bytes; the records after it are not scanned", s.opts.MaxFileSize)
+		}
+		s.scanDoc(d)
 	default:
 		if u, ok := utf16Text(b); ok {
 			b = u

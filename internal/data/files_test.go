@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -269,6 +270,170 @@ func TestArchiveLimits(t *testing.T) {
 	}
 }
 
+// TestScanCancelledReadsNothing: a scan whose context is already cancelled stops walking
+// and starts no file.
+func TestScanCancelledReadsNothing(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i := range 50 {
+		files[filepath.Join("d", string(rune('a'+i%26))+strings.Repeat("x", i/26)+".txt")] = []byte("Số CCCD: 001099000123\n")
+	}
+	writeFiles(t, dir, files)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rep, err := ScanPath(ctx, dir, testOpts())
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if rep.Files != 0 || len(rep.Places) != 0 {
+		t.Errorf("a cancelled scan read %d files, found %v", rep.Files, found(rep))
+	}
+}
+
+// xlsxRepeating is a workbook whose first row holds a citizen ID and whose next rows each
+// refer once to one shared string of strLen bytes.
+func xlsxRepeating(t testing.TB, strLen, refs int) []byte {
+	var sheet strings.Builder
+	sheet.WriteString(`<worksheet><sheetData><row><c t="s"><v>1</v></c></row>`)
+	for range refs {
+		sheet.WriteString(`<row><c t="s"><v>0</v></c></row>`)
+	}
+	sheet.WriteString(`</sheetData></worksheet>`)
+	return zipOf(t, map[string]string{
+		"xl/workbook.xml":          `<workbook/>`,
+		"xl/sharedStrings.xml":     `<sst><si><t>` + strings.Repeat("A", strLen) + `</t></si><si><t>Số CCCD: 001099000123</t></si></sst>`,
+		"xl/worksheets/sheet1.xml": sheet.String(),
+	})
+}
+
+// docxHeaders is a document of n header parts of size bytes each, the first one opening
+// with a citizen ID.
+func docxHeaders(t testing.TB, n, size int) []byte {
+	files := map[string]string{"word/document.xml": `<w:document/>`}
+	for i := range n {
+		text := strings.Repeat("B", size)
+		if i == 0 {
+			text = "Số CCCD: 001099000123 " + text
+		}
+		files[fmt.Sprintf("word/header%d.xml", i)] = `<w:p><w:t>` + text + `</w:t></w:p>`
+	}
+	return zipOf(t, files)
+}
+
+// TestOfficeLimits scans office packages built to expand: each part read counts against the
+// archive budget, and the text of one file stops at MaxFileSize, while what came before a
+// limit is still scanned.
+func TestOfficeLimits(t *testing.T) {
+	tests := []struct {
+		name     string
+		file     string
+		body     []byte
+		opts     func(*Options)
+		maxBytes int64 // of text scanned
+		skip     string
+	}{
+		{name: "shared string referred to 300 times", file: "bomb.xlsx", body: xlsxRepeating(t, 64<<10, 300),
+			opts:     func(o *Options) { o.MaxFileSize, o.MaxExpanded = 1<<20, 8<<20 },
+			maxBytes: 1 << 20, skip: "text past the limit of 1048576 bytes"},
+		{name: "many parts past the expansion budget", file: "many.docx", body: docxHeaders(t, 40, 256<<10),
+			opts:     func(o *Options) { o.MaxFileSize, o.MaxExpanded = 4<<20, 1<<20 },
+			maxBytes: 1 << 20, skip: "expands past the limit of 1048576 bytes"},
+		{name: "parts past the text limit", file: "many.docx", body: docxHeaders(t, 40, 256<<10),
+			opts:     func(o *Options) { o.MaxFileSize, o.MaxExpanded = 1<<20, 64<<20 },
+			maxBytes: 1 << 20, skip: "text past the limit of 1048576 bytes"},
+		{name: "parts past the entry budget", file: "many.docx", body: docxHeaders(t, 40, 1<<10),
+			opts:     func(o *Options) { o.MaxEntries = 5 },
+			maxBytes: 8 << 10, skip: "more than 5 archive entries"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string][]byte{tt.file: tt.body})
+			opts := testOpts()
+			tt.opts(&opts)
+			rep, err := ScanPath(t.Context(), dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Bytes > tt.maxBytes {
+				t.Errorf("%d bytes of text scanned from a %d-byte file, want at most %d", rep.Bytes, len(tt.body), tt.maxBytes)
+			}
+			var reasons []string
+			for _, s := range rep.Skipped {
+				reasons = append(reasons, s.Reason)
+			}
+			if !strings.Contains(strings.Join(reasons, "; "), tt.skip) {
+				t.Errorf("skips %q, want one saying %q", reasons, tt.skip)
+			}
+			if got := strings.Join(found(rep), ","); !strings.Contains(got, "vn.citizen_id") {
+				t.Errorf("the text before the limit was not scanned: found %s", got)
+			}
+		})
+	}
+}
+
+// TestCSVLabelsBounded: the column labels a CSV header gives its cells do not multiply the
+// text scanned, neither by labelling empty cells nor past MaxFileSize.
+func TestCSVLabelsBounded(t *testing.T) {
+	header := func() string {
+		cols := []string{"so_cccd"}
+		for i := 1; i < 1000; i++ {
+			cols = append(cols, fmt.Sprintf("c%063d", i))
+		}
+		return strings.Join(cols, ",") + "\n"
+	}
+	csvOf := func(first, row string, size int) []byte {
+		var b strings.Builder
+		b.WriteString(header())
+		b.WriteString(first)
+		for b.Len() < size {
+			b.WriteString(row)
+		}
+		return []byte(b.String())
+	}
+	empty := strings.Repeat(",", 999) + "\n"
+	ones := "1" + strings.Repeat(",1", 999) + "\n"
+	tests := []struct {
+		name     string
+		body     []byte
+		maxBytes func(size int) int64
+		skip     string
+	}{
+		{name: "empty cells", body: csvOf("001099000123"+empty, empty, 1<<20),
+			maxBytes: func(size int) int64 { return int64(size) + 64 }}, // the label of the one value
+		{name: "full cells past the limit", body: csvOf("001099000123"+ones[1:], ones, 200<<10),
+			maxBytes: func(int) int64 { return 256 << 10 }, skip: "labelled text past the limit of 262144 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string][]byte{"x.csv": tt.body})
+			opts := testOpts()
+			opts.MaxFileSize = 256 << 10
+			if tt.skip == "" {
+				opts.MaxFileSize = 4 << 20
+			}
+			rep, err := ScanPath(t.Context(), dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if max := tt.maxBytes(len(tt.body)); rep.Bytes > max {
+				t.Errorf("%d bytes of text scanned from a %d-byte CSV, want at most %d", rep.Bytes, len(tt.body), max)
+			}
+			var reasons []string
+			for _, s := range rep.Skipped {
+				reasons = append(reasons, s.Reason)
+			}
+			if got := strings.Join(reasons, "; "); tt.skip == "" && got != "" || !strings.Contains(got, tt.skip) {
+				t.Errorf("skips %q, want %q", got, tt.skip)
+			}
+			if got := strings.Join(found(rep), ","); !strings.Contains(got, "x.csv:2 vn.citizen_id") {
+				t.Errorf("the first record was not scanned: found %s", got)
+			}
+		})
+	}
+}
+
 func TestScanText(t *testing.T) {
 	rep := ScanText("https://portal.example/ds", []byte("Số CCCD: 001099000123\nTUYỆT MẬT\n"), testOpts())
 	if got := strings.Join(found(rep), ","); got != "https://portal.example/ds:1 vn.citizen_id,https://portal.example/ds:2 marking.tuyet_mat" {
@@ -306,9 +471,14 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte(peopleCSV))
 	f.Add([]byte("a;b\n\"x;y\";1\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d := csvDoc("f.csv", b)
-		if d.lineMap != nil && len(d.lineMap) != bytes.Count(d.text, []byte{'\n'}) {
-			t.Fatalf("line map of %d entries for %d lines", len(d.lineMap), bytes.Count(d.text, []byte{'\n'}))
+		for _, limit := range []int64{1 << 20, int64(len(b) / 2)} {
+			d, cut := csvDoc("f.csv", b, limit)
+			if d.lineMap != nil && len(d.lineMap) != bytes.Count(d.text, []byte{'\n'}) {
+				t.Fatalf("line map of %d entries for %d lines", len(d.lineMap), bytes.Count(d.text, []byte{'\n'}))
+			}
+			if d.lineMap != nil && int64(len(d.text)) > limit {
+				t.Fatalf("labelled text of %d bytes past the limit of %d (cut %v)", len(d.text), limit, cut)
+			}
 		}
 	})
 }

@@ -21,7 +21,12 @@ import (
 // table cells and spreadsheet cells separated by tabs (a stamp is a stamp because it stands
 // alone in its line or cell), headers and footers, text boxes, and the document properties as
 // "name: value" lines, so that a secrecy-level property ("Độ mật: Mật") reads as a field.
-func officeText(name string, zr *zip.Reader, limit int64) (doc, bool) {
+//
+// A package is a ZIP archive, so each part read is charged to the archive budget of s
+// (entries and bytes expanded, as readLimited does for archive members), and the text made
+// from one package stops at MaxFileSize: a spreadsheet may refer a thousand times to one long
+// shared string. What was made before a limit is still scanned; the limit is a skip.
+func (s *scanner) officeText(name string, zr *zip.Reader) (doc, bool) {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[f.Name] = f
@@ -65,18 +70,43 @@ func officeText(name string, zr *zip.Reader, limit int64) (doc, bool) {
 	default:
 		return doc{}, false
 	}
+	limit := s.opts.MaxFileSize
+	stopped := false // a limit was reached and said so: read no more parts
 	read := func(n string) []byte {
 		f := files[n]
-		if f == nil {
+		if f == nil || stopped {
+			return nil
+		}
+		if s.entries++; s.entries > s.opts.MaxEntries {
+			s.skip(name, "more than %d archive entries; the rest are not read", s.opts.MaxEntries)
+			stopped = true
 			return nil
 		}
 		rc, err := f.Open()
 		if err != nil {
+			s.skip(name+"!"+n, "%v", err)
 			return nil
 		}
 		defer rc.Close()
-		b, _ := io.ReadAll(io.LimitReader(rc, limit))
+		b, err := s.readLimited(name+"!"+n, rc)
+		if err != nil {
+			s.skip(name+"!"+n, "%v", err)
+			stopped = s.expanded >= s.opts.MaxExpanded
+			return nil
+		}
 		return b
+	}
+	tooLong := func() {
+		s.skip(name, "text past the limit of %d bytes; the rest is not scanned", limit)
+		stopped = true
+	}
+	full := func(out *bytes.Buffer) bool {
+		if int64(out.Len()) <= limit {
+			return false
+		}
+		out.Truncate(int(limit))
+		tooLong()
+		return true
 	}
 	var out bytes.Buffer
 	for _, n := range []string{"docProps/core.xml", "docProps/custom.xml", "docProps/app.xml"} {
@@ -87,16 +117,24 @@ func officeText(name string, zr *zip.Reader, limit int64) (doc, bool) {
 		shared = sharedStrings(read("xl/sharedStrings.xml"))
 	}
 	for _, n := range parts {
+		if stopped || full(&out) {
+			break
+		}
 		b := read(n)
 		if b == nil {
 			continue
 		}
 		if kind == "xlsx" {
-			sheetText(&out, b, shared)
+			if sheetText(&out, b, shared, limit-int64(out.Len())) {
+				tooLong()
+			}
 		} else {
 			xmlText(&out, b)
 		}
 		out.WriteByte('\n')
+	}
+	if !stopped {
+		full(&out)
 	}
 	return doc{name: name, text: out.Bytes()}, true
 }
@@ -236,8 +274,10 @@ func sharedStrings(b []byte) []string {
 }
 
 // sheetText writes the rows of a worksheet like a CSV file: with the first row as column
-// labels when it looks like a header.
-func sheetText(out *bytes.Buffer, b []byte, shared []string) {
+// labels when it looks like a header. It writes whole records, at most limit bytes of them,
+// and reports whether some did not fit: a cell that refers to a shared string writes it
+// again, however long.
+func sheetText(out *bytes.Buffer, b []byte, shared []string, limit int64) (cut bool) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = false
 	var (
@@ -289,21 +329,23 @@ func sheetText(out *bytes.Buffer, b []byte, shared []string) {
 			}
 		}
 	}
-	text, _ := renderRows(rows, nil)
+	text, _, cut := renderRows(rows, nil, max(limit, 0))
 	out.Write(text)
+	return cut
 }
 
 // csvDoc reads a CSV or TSV file into labelled text: when the first record is a header, each
 // cell is written "label:<TAB>value" so that a column named so_cccd or ngay_sinh gives its
 // values the context a label gives them in prose. Each record becomes one line; lineMap keeps
-// the line it started on. A file the CSV reader refuses is scanned as plain text.
-func csvDoc(name string, b []byte) doc {
+// the line it started on. A file the CSV reader refuses is scanned as plain text. The text
+// stops before the record that would take it past limit bytes; cut says so.
+func csvDoc(name string, b []byte, limit int64) (d doc, cut bool) {
 	rows, lines, err := readCSV(b)
 	if err != nil {
-		return doc{name: name, text: b, hasLines: true}
+		return doc{name: name, text: b, hasLines: true}, false
 	}
-	text, m := renderRows(rows, lines)
-	return doc{name: name, text: text, hasLines: true, lineMap: m}
+	text, m, cut := renderRows(rows, lines, limit)
+	return doc{name: name, text: text, hasLines: true, lineMap: m}, cut
 }
 
 // readCSV reads all records of b with the delimiter its first line uses most, and the line
@@ -366,8 +408,8 @@ func isHeader(rec []string) bool {
 // columnLabel turns a column name into the words a label would be: so_cccd → "so cccd".
 func columnLabel(name string) string {
 	return strings.Map(func(r rune) rune {
-		// Line breaks too: the label is written before every cell of its column, and each
-		// record must stay one line (a fuzz test found a header cell holding one).
+		// Line breaks too: the label is written before every non-empty cell of its column,
+		// and each record must stay one line (a fuzz test found a header cell holding one).
 		if r == '_' || r == '-' || r == '.' || r == '\n' || r == '\r' {
 			return ' '
 		}
@@ -375,10 +417,12 @@ func columnLabel(name string) string {
 	}, strings.TrimSpace(name))
 }
 
-// renderRows writes rows one per line, labelled by the header when there is one.
-func renderRows(rows [][]string, lines []int) ([]byte, []int) {
+// renderRows writes rows one per line, labelled by the header when there is one. An empty
+// cell gets no label: a row of empty cells under long column names would otherwise grow some
+// sixty times in the writing. The text holds whole records only and at most limit bytes; cut
+// reports that records were left out to stay within it.
+func renderRows(rows [][]string, lines []int, limit int64) (text []byte, m []int, cut bool) {
 	var out bytes.Buffer
-	var m []int
 	var header []string
 	start := 0
 	if len(rows) > 1 && isHeader(rows[0]) {
@@ -387,28 +431,39 @@ func renderRows(rows [][]string, lines []int) ([]byte, []int) {
 		}
 		// One output line per record: a quoted header cell may hold a newline (found by fuzzing).
 		out.WriteString(strings.ReplaceAll(strings.Join(rows[0], "\t"), "\n", " ") + "\n")
+		if int64(out.Len()) > limit {
+			return nil, nil, true
+		}
 		if lines != nil {
 			m = append(m, lines[0])
 		}
 		start = 1
 	}
 	for i := start; i < len(rows); i++ {
+		begin := out.Len()
 		for j, c := range rows[i] {
 			if j > 0 {
 				out.WriteByte('\t')
 			}
-			if j < len(header) && header[j] != "" {
+			if c != "" && j < len(header) && header[j] != "" {
 				out.WriteString(header[j])
 				out.WriteString(":\t")
 			}
 			out.WriteString(strings.ReplaceAll(c, "\n", " "))
+			if int64(out.Len()) >= limit {
+				break // checked again below, with its line break
+			}
 		}
 		out.WriteByte('\n')
+		if int64(out.Len()) > limit {
+			out.Truncate(begin)
+			return out.Bytes(), m, true
+		}
 		if lines != nil {
 			m = append(m, lines[i])
 		}
 	}
-	return out.Bytes(), m
+	return out.Bytes(), m, false
 }
 
 // utf16Text decodes text with a UTF-16 byte-order mark (as Windows tools write CSV exports).

@@ -129,10 +129,10 @@ func (rs Roots) Scan(ctx context.Context, r inventory.Resource, opts Options) (r
 			return Report{}, refusal("Không mở được thư mục %s: %v.", "Cannot open the directory %s: %v.", r.ID, pathErr(err)), nil
 		}
 		defer sub.Close()
-		t = tree{fsys: sub.FS(), name: func(rel string) string { return rel }}
+		t = tree{fsys: sub.FS(), open: rootOpener(sub), name: func(rel string) string { return rel }}
 	case fi.Mode().IsRegular():
 		base := path.Base(filepath.ToSlash(rel))
-		t = tree{fsys: root.FS(), file: filepath.ToSlash(rel), size: fi.Size(), name: func(string) string { return base }}
+		t = tree{fsys: root.FS(), open: rootOpener(root), file: filepath.ToSlash(rel), size: fi.Size(), name: func(string) string { return base }}
 	default:
 		return Report{}, refusal("%s không phải tệp thường hay thư mục; không đọc.", "%s is neither a regular file nor a directory; not read.", r.ID), nil
 	}

@@ -173,7 +173,7 @@ func TestRootsScanSwappedLink(t *testing.T) {
 	if err := os.Symlink(filepath.Join(base, "outside", "secret.txt"), target); err != nil {
 		t.Fatal(err)
 	}
-	places, skips, _ := scanFile(root.FS(), "ds.csv", "ds.csv", 10, testOpts())
+	places, skips, _ := scanFile(rootOpener(root), "ds.csv", "ds.csv", testOpts())
 	if len(places) != 0 || len(skips) != 1 {
 		t.Errorf("a file swapped for a link out was read: places %v, skips %v", places, skips)
 	}

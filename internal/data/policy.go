@@ -3,6 +3,7 @@ package data
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -217,8 +218,26 @@ func Evaluate(o Observation, at time.Time) []check.Result {
 	return out
 }
 
-// Credentials returns the user and password to read the database of a db: resource.
+// Credentials returns the user and password to read the database of a db: resource. A lookup
+// made for an ownership proof carries a context marked by forProof; an implementation should
+// then answer only with credentials meant for that very host (PassFile skips its '*' hosts),
+// since the resource is not yet known to be the agency's.
 type Credentials func(ctx context.Context, resourceID string) (user, password string, err error)
+
+// proofKey marks the context of a credentials lookup made for an ownership proof.
+type proofKey struct{}
+
+// forProof marks ctx as the context of an ownership proof: the resource names a server that
+// nobody has yet shown to be the agency's, so a password meant for "any host" must not go
+// to it.
+func forProof(ctx context.Context) context.Context { return context.WithValue(ctx, proofKey{}, true) }
+
+// isProof reports whether ctx was marked by forProof.
+func isProof(ctx context.Context) bool { v, _ := ctx.Value(proofKey{}).(bool); return v }
+
+// errWildcardHostOnly is the lookup of an ownership proof that found only lines whose host is
+// '*': they serve scans of verified resources, never a proof.
+var errWildcardHostOnly = errors.New("only a line with host '*' matches, and an ownership proof uses a line naming the host exactly")
 
 // DatabaseURL turns a db: resource and its credentials into a URL to connect with. A db:
 // resource holds no credentials (the inventory refuses them) and names its database by URL.
@@ -354,7 +373,10 @@ func Family(cfg FamilyConfig) SecFamily {
 
 // PassFile reads credentials in the libpq password-file format, one
 // host:port:database:user:password per line ('*' matches anything, '#' starts a comment),
-// for PostgreSQL and MySQL resources alike. The first matching line wins.
+// for PostgreSQL and MySQL resources alike. The first matching line wins. For an ownership
+// proof (a context marked by forProof) a line whose host is '*' is passed over: the proof
+// connects to whatever server an unverified resource names, and a "*:*:hoso:khien:pw" line
+// would hand that server the agency's password.
 func PassFile(path string) (Credentials, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -380,7 +402,7 @@ func PassFile(path string) (Credentials, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	return func(_ context.Context, id string) (string, string, error) {
+	return func(ctx context.Context, id string) (string, string, error) {
 		r := inventory.Resource{ID: id}
 		u, err := url.Parse(r.Value())
 		if err != nil {
@@ -392,10 +414,19 @@ func PassFile(path string) (Credentials, error) {
 		}
 		db := strings.Trim(u.Path, "/")
 		match := func(pattern, v string) bool { return pattern == "*" || pattern == v }
+		strict, wildcard := isProof(ctx), false
 		for _, e := range entries {
-			if match(e.host, u.Hostname()) && match(e.port, port) && match(e.db, db) {
-				return e.user, e.pass, nil
+			if !match(e.host, u.Hostname()) || !match(e.port, port) || !match(e.db, db) {
+				continue
 			}
+			if strict && e.host != u.Hostname() {
+				wildcard = true
+				continue
+			}
+			return e.user, e.pass, nil
+		}
+		if wildcard {
+			return "", "", errs.Wrap(errs.NotFound, errWildcardHostOnly, "no credentials for %s in the password file: %v", id, errWildcardHostOnly)
 		}
 		return "", "", errs.E(errs.NotFound, "no credentials for %s in the password file", id)
 	}, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,7 +55,18 @@ func (o Ownership) ProveDatabase(ctx context.Context, c inventory.Challenge, dia
 	var user, pass string
 	if o.Credentials != nil {
 		var err error
-		if user, pass, err = o.Credentials(ctx, c.Resource); err != nil {
+		// The resource is not verified yet: whoever registered it chose the server, so only
+		// credentials meant for that very host may go to it (forProof).
+		if user, pass, err = o.Credentials(forProof(ctx), c.Resource); err != nil {
+			if errors.Is(err, errWildcardHostOnly) {
+				host := resourceHost(c.Resource)
+				return "", proofError(c, inventory.OutcomeDBNoCredentials,
+					fmt.Sprintf("no credentials (--db-passfile): only a line with host '*' matches, and an ownership proof uses only a line naming the host %s exactly", host),
+					errs.Wrap(errs.Invalid, err,
+						"chưa chứng minh được quyền sở hữu %s: không có thông tin đăng nhập (--db-passfile): chỉ dòng có máy chủ '*' khớp, mà phép chứng minh quyền sở hữu chỉ dùng dòng ghi đúng tên máy chủ %s (thêm dòng %s:CỔNG:CSDL:NGƯỜI_DÙNG:MẬT_KHẨU) / "+
+							"ownership of %s is not proven: no credentials (--db-passfile): only a line with host '*' matches, and an ownership proof uses only a line naming the host %s exactly (add a line %s:PORT:DB:USER:PASSWORD)",
+						c.Resource, host, host, c.Resource, host, host))
+			}
 			msg, _ := errs.Message(err)
 			return "", proofError(c, inventory.OutcomeDBNoCredentials, "no credentials (--db-passfile): "+msg, errs.Wrap(errs.Invalid, err,
 				"chưa chứng minh được quyền sở hữu %s: không có thông tin đăng nhập (--db-passfile): %s / ownership of %s is not proven: no credentials (--db-passfile): %s",
@@ -72,6 +84,15 @@ func (o Ownership) ProveDatabase(ctx context.Context, c inventory.Challenge, dia
 		return p.mysql(ctx, dsn, dial)
 	}
 	return p.postgres(ctx, dsn, dial)
+}
+
+// resourceHost is the host a db: resource names, for messages.
+func resourceHost(id string) string {
+	u, err := url.Parse(inventory.Resource{ID: id}.Value())
+	if err != nil || u.Hostname() == "" {
+		return "HOST"
+	}
+	return u.Hostname()
 }
 
 // proof is one ownership proof under way; its methods build its messages.
@@ -119,8 +140,16 @@ func (p proof) postgres(ctx context.Context, dsn string, dial func(ctx context.C
 	if err != nil {
 		return "", err
 	}
+	// Never answer a request for the password in clear: the server is not yet shown to be
+	// the agency's, and one that asks so would simply read the password (libpq require_auth).
+	cfg.RequireAuth = "!password"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
+		if strings.Contains(err.Error(), "require_auth") {
+			return "", p.failed(inventory.OutcomeDBUnreachable, err,
+				fmt.Sprintf("máy chủ %s đòi mật khẩu dạng văn bản rõ (password); Khiên không gửi mật khẩu như vậy khi chứng minh quyền sở hữu, hãy cấu hình máy chủ dùng scram-sha-256", p.c.Database),
+				fmt.Sprintf("the server of %s asks for the password in clear text (password); Khiên does not send a password so in an ownership proof, configure the server for scram-sha-256", p.c.Database))
+		}
 		return "", p.connectFailed(err, false)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))

@@ -1,14 +1,18 @@
 package data
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -182,7 +186,7 @@ func TestProveDatabaseMySQL(t *testing.T) {
 			}
 			execMySQL(t, dsn, stmts...)
 			pw, _ := u.User.Password()
-			p := dbProver(t, "*:*:"+name+":"+u.User.Username()+":"+pw)
+			p := dbProver(t, u.Hostname()+":*:"+name+":"+u.User.Username()+":"+pw)
 			how, err := p.Prove(t.Context(), c)
 			if tt.ok {
 				if err != nil {
@@ -215,7 +219,7 @@ func TestProveDatabaseHidesPassword(t *testing.T) {
 	name := strings.Trim(u.Path, "/")
 	c := dbChallenge(t, "db:mysql://"+u.Host+"/"+name, "b7wq2m4kx9zt3hc6rv8ena5ydj2f7gsq")
 	const secret = "Sai-mat-khau-7Qx"
-	p := dbProver(t, "*:*:*:khien_nobody:"+secret)
+	p := dbProver(t, u.Hostname()+":*:*:khien_nobody:"+secret)
 	_, err := p.Prove(t.Context(), c)
 	if err == nil {
 		t.Fatal("a wrong password proved ownership")
@@ -350,4 +354,153 @@ func FuzzHasToken(f *testing.F) {
 			t.Fatalf("hasToken(%q, %q) missed an appended token", s+" "+want, want)
 		}
 	})
+}
+
+// cleartextServer is a PostgreSQL impostor on a loopback address: it answers every startup
+// with AuthenticationCleartextPassword and keeps all the bytes each client sends. received
+// closes the listener, waits for every connection to end and returns those bytes.
+func cleartextServer(t *testing.T, addr string) (hostPort string, received func() []byte) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", addr, err)
+	}
+	var (
+		mu  sync.Mutex
+		got []byte
+		wg  sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				var all bytes.Buffer
+				defer func() { mu.Lock(); got = append(got, all.Bytes()...); mu.Unlock() }()
+				r := io.TeeReader(c, &all)
+				for {
+					var hdr [8]byte
+					if _, err := io.ReadFull(r, hdr[:]); err != nil {
+						return
+					}
+					n := binary.BigEndian.Uint32(hdr[:4])
+					if n < 8 || n > 1<<16 {
+						return
+					}
+					if _, err := io.CopyN(io.Discard, r, int64(n-8)); err != nil {
+						return
+					}
+					if binary.BigEndian.Uint32(hdr[4:]) == 80877103 { // SSLRequest: no TLS here
+						c.Write([]byte("N"))
+						continue
+					}
+					break // the startup message
+				}
+				c.Write([]byte{'R', 0, 0, 0, 8, 0, 0, 0, 3}) // AuthenticationCleartextPassword
+				io.Copy(io.Discard, r)                       // until the client hangs up
+			}()
+		}
+	}()
+	var once sync.Once
+	received = func() []byte {
+		once.Do(func() { ln.Close(); wg.Wait() })
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+	t.Cleanup(func() { received() })
+	return ln.Addr().String(), received
+}
+
+// TestProveDatabaseWithholdsPassword proves a db: resource naming a server that asks for the
+// password in clear. The resource is not verified, so the password of --db-passfile must not
+// reach that server: not through a line whose host is '*' (meant for scans of verified
+// databases), nor through a cleartext-password request to a host named exactly.
+func TestProveDatabaseWithholdsPassword(t *testing.T) {
+	const secret = "S3cret-of-the-agency"
+	tests := []struct {
+		name    string
+		line    string // of the password file; HOST is the impostor's address
+		outcome inventory.ProofOutcome
+		want    []string
+	}{
+		{name: "wildcard host", line: "*:*:hoso:khien:" + secret, outcome: inventory.OutcomeDBNoCredentials,
+			want: []string{"no credentials (--db-passfile)", "naming the host 127.0.0.2 exactly", "ghi đúng tên máy chủ 127.0.0.2"}},
+		{name: "exact host, cleartext request", line: "HOST:*:hoso:khien:" + secret, outcome: inventory.OutcomeDBUnreachable,
+			want: []string{"asks for the password in clear text", "đòi mật khẩu dạng văn bản rõ"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr, received := cleartextServer(t, "127.0.0.2:0")
+			host, _, _ := net.SplitHostPort(addr)
+			c := dbChallenge(t, "db:postgres://"+addr+"/hoso", "n5tqj3xkzv6m2bq7rw4ahc8ydf3e9gsp")
+			p := dbProver(t, strings.ReplaceAll(tt.line, "HOST", host))
+			_, err := p.Prove(t.Context(), c)
+			if got := received(); bytes.Contains(got, []byte(secret)) {
+				t.Fatalf("the impostor at %s received the password (%q)", addr, got)
+			}
+			var pe *inventory.ProofError
+			if !errors.As(err, &pe) || len(pe.Attempts) != 1 || pe.Attempts[0].Outcome != tt.outcome {
+				t.Fatalf("Prove: %v; want a proof error with outcome %s", err, tt.outcome)
+			}
+			msg := message(err)
+			if strings.Contains(msg, secret) {
+				t.Errorf("message shows the password: %q", msg)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(msg, s) {
+					t.Errorf("message %q lacks %q", msg, s)
+				}
+			}
+		})
+	}
+}
+
+// TestPassFileHostForProof: a line with host '*' still serves scans of verified resources,
+// but never an ownership proof; a line naming the host serves both.
+func TestPassFileHostForProof(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "pass")
+	if err := os.WriteFile(pf, []byte("*:*:hoso:any:w\n10.0.0.5:5432:tonghop:exact:e\n*:*:tonghop:any:w\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	creds, err := PassFile(pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id       string
+		proof    bool
+		user     string
+		wildcard bool
+	}{
+		{id: "db:postgres://10.0.0.9:5432/hoso", user: "any"},
+		{id: "db:postgres://10.0.0.9:5432/hoso", proof: true, wildcard: true},
+		{id: "db:postgres://10.0.0.5:5432/tonghop", user: "exact"},
+		{id: "db:postgres://10.0.0.5:5432/tonghop", proof: true, user: "exact"},
+		{id: "db:postgres://10.0.0.6:5432/tonghop", user: "any"},
+		{id: "db:postgres://10.0.0.6:5432/tonghop", proof: true, wildcard: true},
+	}
+	for _, tt := range tests {
+		ctx := t.Context()
+		if tt.proof {
+			ctx = forProof(ctx)
+		}
+		user, _, err := creds(ctx, tt.id)
+		if tt.wildcard {
+			if !errors.Is(err, errWildcardHostOnly) || !errs.Is(err, errs.NotFound) {
+				t.Errorf("%s (proof %v): %q, %v; want no credentials, a '*' host only", tt.id, tt.proof, user, err)
+			}
+			continue
+		}
+		if err != nil || user != tt.user {
+			t.Errorf("%s (proof %v): %q, %v; want %q", tt.id, tt.proof, user, err, tt.user)
+		}
+	}
 }
