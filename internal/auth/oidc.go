@@ -17,8 +17,11 @@ import (
 //
 // An identity (issuer and subject) is linked to an account once, either by the operator
 // (khien user link-oidc) or at its first sign-in, when the provider vouches for an e-mail
-// address (email_verified true) that is the login of an account no other identity of the same
-// provider is linked to. Afterwards the link alone counts: a changed address changes nothing.
+// address (email_verified true, ASCII only) that is the login of an account no other identity
+// of the same provider is linked to. Afterwards the link alone counts: a changed address
+// changes nothing. An account guarded by a second factor (an administrator's, or one with a
+// local one-time code) is never linked by e-mail, only by an operator: a link made at a
+// sign-in that then fails the second factor would stay.
 //
 // Administrators need a second factor whichever way they sign in. The provider's word is taken
 // when its ID token says a second factor was used (amr holding mfa, otp, hwk or sc); otherwise
@@ -162,6 +165,11 @@ func (s *Service) OIDCSignIn(ctx context.Context, id Identity, c OIDCClient) (ns
 			return NewSession{}, "", err
 		}
 		if err := st.CreateOIDCLink(ctx, *link, e); err != nil {
+			if errs.Is(err, errs.Conflict) {
+				// Another first sign-in linked this identity, or another one of the provider, to
+				// the account meanwhile: the store's unique index settles the race.
+				return NewSession{}, "", s.oidcFailed(ctx, id, u, &OIDCError{Reason: ReasonLinkedOther, Err: err})
+			}
 			return NewSession{}, "", err
 		}
 	}
@@ -253,6 +261,10 @@ func (s *Service) oidcUser(ctx context.Context, st OIDCStore, id Identity) (User
 		return User{}, nil, &OIDCError{Reason: ReasonNoAccount, Err: fmt.Errorf("no link and no e-mail address")}
 	case !id.EmailVerified:
 		return User{}, nil, &OIDCError{Reason: ReasonUnverified, Err: fmt.Errorf("the provider does not vouch for %s", id.Email)}
+	case !asciiEmail(id.Email):
+		// Case folding of other scripts maps distinct mailboxes to one login (U+212A KELVIN
+		// SIGN lowers to k), so only an ASCII address is matched to a login.
+		return User{}, nil, &OIDCError{Reason: ReasonEmailASCII, Err: fmt.Errorf("the address %q is not ASCII", id.Email)}
 	}
 	u, err := s.store.UserByLogin(ctx, normLogin(id.Email))
 	if errs.Is(err, errs.NotFound) {
@@ -260,6 +272,13 @@ func (s *Service) oidcUser(ctx context.Context, st OIDCStore, id Identity) (User
 	}
 	if err != nil {
 		return User{}, nil, err
+	}
+	if u.Role.NeedsMFA() || u.TOTPSecret != "" {
+		// The link would outlive the step-up it precedes: an identity that never passes the
+		// local second factor would stay linked to the account, and its owner's own identity
+		// be refused. So an account guarded by a second factor is linked only by an operator.
+		return u, nil, &OIDCError{Reason: ReasonLinkRequired,
+			Err: fmt.Errorf("%s has a second factor: its identity is linked by an operator (khien user link-oidc), never by e-mail", u.Login)}
 	}
 	links, err := st.OIDCLinks(ctx, u.ID)
 	if err != nil {
@@ -272,6 +291,16 @@ func (s *Service) oidcUser(ctx context.Context, st OIDCStore, id Identity) (User
 		}
 	}
 	return u, &OIDCLink{Issuer: id.Issuer, Subject: id.Subject, UserID: u.ID, Email: id.Email, Created: s.now().UTC()}, nil
+}
+
+// asciiEmail reports whether the address is printable ASCII, the only kind linked by e-mail.
+func asciiEmail(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // openSession starts a session of u as Login does, ending the one the browser held, and

@@ -22,7 +22,9 @@ import (
 // verified here with the standard library rather than a JOSE module: the part an OpenID
 // relying party needs (compact serialization, a handful of signature algorithms, public keys
 // from a JWKS) is short, and a short verifier is one that can be read whole. Encrypted
-// tokens, embedded keys (jwk, jku, x5u headers) and "none" are refused.
+// tokens, embedded keys (jwk, jku, x5u, x5c headers) and "none" are refused, as is any crit
+// header: this verifier understands no extension, and an empty list is malformed (RFC 7515
+// §4.1.11).
 
 // maxJWT bounds a token before it is decoded.
 const maxJWT = 16 << 10
@@ -123,10 +125,11 @@ func (k jwkJSON) public() (crypto.PublicKey, error) {
 type jwsHeader struct {
 	Alg  string          `json:"alg"`
 	Kid  string          `json:"kid"`
-	Crit []string        `json:"crit"`
+	Crit json.RawMessage `json:"crit"` // raw, so that an empty list is seen as present
 	JWK  json.RawMessage `json:"jwk"`
 	JKU  string          `json:"jku"`
 	X5U  string          `json:"x5u"`
+	X5C  json.RawMessage `json:"x5c"`
 }
 
 // errJWT is a token that is not a well-formed signed JWT.
@@ -152,8 +155,8 @@ func verifyJWT(raw string, keys []jwtKey, algs []string) ([]byte, error) {
 	}
 	switch {
 	case len(h.Crit) > 0:
-		return nil, fmt.Errorf("the token has critical header parameters %q this verifier does not know", h.Crit)
-	case len(h.JWK) > 0 || h.JKU != "" || h.X5U != "":
+		return nil, fmt.Errorf("the token has critical header parameters %s this verifier does not know (or an empty crit)", limit(string(h.Crit), 100))
+	case len(h.JWK) > 0 || h.JKU != "" || h.X5U != "" || len(h.X5C) > 0:
 		return nil, errors.New("the token names its own key; only the provider's JWKS is trusted")
 	case !slices.Contains(algs, h.Alg):
 		return nil, fmt.Errorf("the token is signed with %q, not one of %s", h.Alg, strings.Join(algs, ", "))

@@ -177,3 +177,44 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
+
+// TestVerifyJWTHeaders checks the header parameters refused whatever the signature: a key
+// embedded or pointed to (jwk, jku, x5u, x5c) instead of the provider's JWKS, and any crit,
+// including the empty list RFC 7515 §4.1.11 forbids. The tokens are signed by a key of the
+// JWKS, so only the header is at fault.
+func TestVerifyJWTHeaders(t *testing.T) {
+	k := newTestKeys(t)
+	keys, err := parseJWKS(k.jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(header string) string {
+		signed := enc([]byte(header)) + "." + enc([]byte(`{"sub":"x"}`))
+		d := sha256.Sum256([]byte(signed))
+		sig, err := rsa.SignPKCS1v15(rand.Reader, k.rsa, crypto.SHA256, d[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed + "." + enc(sig)
+	}
+	tests := []struct {
+		name, header string
+		ok           bool
+	}{
+		{"plain", `{"alg":"RS256","kid":"r"}`, true},
+		{"x5c", `{"alg":"RS256","kid":"r","x5c":["MIIB"]}`, false},
+		{"x5c empty", `{"alg":"RS256","kid":"r","x5c":[]}`, false},
+		{"x5u", `{"alg":"RS256","kid":"r","x5u":"https://k.test/c.pem"}`, false},
+		{"jku", `{"alg":"RS256","kid":"r","jku":"https://k.test/jwks"}`, false},
+		{"jwk", `{"alg":"RS256","kid":"r","jwk":{"kty":"RSA"}}`, false},
+		{"crit", `{"alg":"RS256","kid":"r","crit":["exp"],"exp":1}`, false},
+		{"crit empty", `{"alg":"RS256","kid":"r","crit":[]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := verifyJWT(sign(tt.header), keys, []string{"RS256"}); (err == nil) != tt.ok {
+				t.Errorf("verifyJWT with header %s = %v; want ok %v", tt.header, err, tt.ok)
+			}
+		})
+	}
+}

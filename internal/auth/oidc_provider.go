@@ -27,12 +27,14 @@ type OIDC struct {
 	cfg    OIDCConfig
 	secret string
 
-	mu      sync.Mutex
-	meta    *oidcMeta
-	metaAt  time.Time
-	keys    []jwtKey
-	keysAt  time.Time
-	keysErr error
+	mu        sync.Mutex
+	meta      *oidcMeta
+	metaAt    time.Time
+	metaErr   error     // the last failed read of discovery, while it is retried no sooner
+	metaErrAt time.Time // than oidcMetaRetry after it
+	keys      []jwtKey
+	keysAt    time.Time
+	keysErr   error
 }
 
 // OIDCConfig configures the relying party.
@@ -48,6 +50,7 @@ type OIDCConfig struct {
 	// Name is how the sign-in page names the provider; default the issuer's host.
 	Name string
 	// Client makes the requests to the provider; nil means one with a 10-second timeout.
+	// NewOIDC uses a copy that follows no redirect, whatever Client's CheckRedirect says.
 	Client *http.Client
 	Now    func() time.Time
 }
@@ -64,11 +67,12 @@ type oidcMeta struct {
 
 // Timing of the relying party.
 const (
-	oidcSkew     = time.Minute      // clock difference tolerated on exp, iat and nbf
-	oidcMaxAge   = 10 * time.Minute // an ID token issued longer ago is refused
-	oidcMetaTTL  = time.Hour        // discovery is read again after this
-	oidcKeysWait = time.Minute      // the JWKS is fetched at most this often for an unknown key
-	maxOIDCBody  = 1 << 20
+	oidcSkew      = time.Minute      // clock difference tolerated on exp, iat and nbf
+	oidcMaxAge    = 10 * time.Minute // an ID token issued longer ago is refused
+	oidcMetaTTL   = time.Hour        // discovery is read again after this
+	oidcMetaRetry = 30 * time.Second // and no sooner than this after a failed read
+	oidcKeysWait  = time.Minute      // the JWKS is fetched at most this often for an unknown key
+	maxOIDCBody   = 1 << 20
 )
 
 // NewOIDC checks cfg and returns the relying party. It makes no request.
@@ -91,6 +95,13 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// A redirect is never followed: it could take the JWKS (the trust anchor of every ID
+	// token) from plain http or a host discovery never named, or post the token request, with
+	// the client secret and the PKCE verifier, anywhere (307 and 308 re-send the body). The
+	// 3xx itself is returned and do refuses it, naming the endpoint.
+	c := *cfg.Client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &c
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -132,7 +143,10 @@ func (o *OIDC) RedirectURL(host string) string {
 	return "https://" + host + "/login/oidc/callback"
 }
 
-// discover returns the provider's metadata, read at most once an hour.
+// discover returns the provider's metadata, read at most once an hour. After a failed read
+// it waits oidcMetaRetry before the next: meanwhile the metadata kept, if any, serves (the
+// provider's hiccup does not stop sign-ins it can still serve), else the failure is returned
+// again, so that a provider that is down is not asked at every sign-in, under the lock.
 func (o *OIDC) discover(ctx context.Context) (*oidcMeta, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -140,11 +154,34 @@ func (o *OIDC) discover(ctx context.Context) (*oidcMeta, error) {
 	if o.meta != nil && now.Sub(o.metaAt) < oidcMetaTTL {
 		return o.meta, nil
 	}
-	var m oidcMeta
-	if err := o.getJSON(ctx, strings.TrimSuffix(o.cfg.Issuer, "/")+"/.well-known/openid-configuration", &m); err != nil {
-		if o.meta != nil { // the provider's hiccup does not stop sign-ins it can still serve
+	if o.metaErr != nil && now.Sub(o.metaErrAt) < oidcMetaRetry {
+		if o.meta != nil {
 			return o.meta, nil
 		}
+		return nil, o.metaErr
+	}
+	m, err := o.readMeta(ctx)
+	if err != nil {
+		if ctx.Err() == nil { // a sign-in given up on says nothing of the provider
+			o.metaErr, o.metaErrAt = err, now
+		}
+		if o.meta != nil {
+			return o.meta, nil
+		}
+		return nil, err
+	}
+	o.metaErr = nil
+	if o.meta == nil || o.meta.JWKS != m.JWKS {
+		o.keys, o.keysAt = nil, time.Time{}
+	}
+	o.meta, o.metaAt = m, now
+	return o.meta, nil
+}
+
+// readMeta fetches and checks the discovery document.
+func (o *OIDC) readMeta(ctx context.Context) (*oidcMeta, error) {
+	var m oidcMeta
+	if err := o.getJSON(ctx, strings.TrimSuffix(o.cfg.Issuer, "/")+"/.well-known/openid-configuration", &m); err != nil {
 		return nil, fmt.Errorf("OIDC discovery: %w", err)
 	}
 	if m.Issuer != o.cfg.Issuer {
@@ -155,11 +192,7 @@ func (o *OIDC) discover(ctx context.Context) (*oidcMeta, error) {
 			return nil, fmt.Errorf("OIDC discovery: %w", err)
 		}
 	}
-	if o.meta == nil || o.meta.JWKS != m.JWKS {
-		o.keys, o.keysAt = nil, time.Time{}
-	}
-	o.meta, o.metaAt = &m, now
-	return o.meta, nil
+	return &m, nil
 }
 
 // getJSON fetches u and decodes its JSON body into v.
@@ -182,6 +215,10 @@ func (o *OIDC) do(req *http.Request, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", req.URL.Redacted(), err)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return fmt.Errorf("%s answered %s, a redirect to %q: redirects from the provider are not followed",
+			req.URL.Redacted(), resp.Status, limit(resp.Header.Get("Location"), 200))
+	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`
@@ -194,6 +231,14 @@ func (o *OIDC) do(req *http.Request, v any) error {
 		return fmt.Errorf("%s: %w", req.URL.Redacted(), err)
 	}
 	return nil
+}
+
+// limit cuts s to n bytes, for the provider's words in an error.
+func limit(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // pkceChallenge is the S256 challenge of a PKCE verifier (RFC 7636).
@@ -282,6 +327,12 @@ const (
 	ReasonMFA         OIDCReason = "mfa"          // an administrator without a second factor
 	ReasonTOTP        OIDCReason = "totp"         // a wrong local one-time code after the provider
 	ReasonLocked      OIDCReason = "locked"       // too many wrong one-time codes
+	// ReasonLinkRequired: an account with a second factor (an administrator's) is linked to
+	// an identity by an operator only (khien user link-oidc), never by its e-mail address.
+	ReasonLinkRequired OIDCReason = "link_required"
+	// ReasonEmailASCII: an address outside ASCII is not matched to a login, lest case folding
+	// make two mailboxes one (U+212A KELVIN SIGN lowers to k).
+	ReasonEmailASCII OIDCReason = "email_ascii"
 )
 
 // OIDCError is a refused sign-in through the provider. Err, if any, is the detail for the
@@ -357,8 +408,19 @@ func (o *OIDC) Verify(ctx context.Context, raw, nonce string) (Identity, error) 
 	case c.Sub == "" || len(c.Sub) > 255:
 		return Identity{}, refuse(ReasonToken, "the subject is empty or longer than 255 bytes")
 	}
-	return Identity{Issuer: c.Iss, Subject: c.Sub, Email: strings.ToLower(strings.TrimSpace(c.Email)),
+	return Identity{Issuer: c.Iss, Subject: c.Sub, Email: foldEmail(c.Email),
 		EmailVerified: bool(c.EmailVerified), AMR: c.AMR}, nil
+}
+
+// foldEmail lowers an ASCII address. One with other characters is kept as it is: Unicode case
+// mapping would make distinct mailboxes one (U+212A KELVIN SIGN lowers to k), and sign-in
+// links no such address to a login.
+func foldEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if !asciiEmail(s) {
+		return s
+	}
+	return strings.ToLower(s)
 }
 
 // mayRefetch reports whether the JWKS was fetched long enough ago to fetch it again.
@@ -395,7 +457,7 @@ func (o *OIDC) jwks(ctx context.Context, m *oidcMeta, fresh bool) ([]jwtKey, err
 // Identity is who the provider says signed in, from a verified ID token.
 type Identity struct {
 	Issuer, Subject string
-	Email           string // lower case; empty when the token has none
+	Email           string // lower case when ASCII, else as the token states it; empty when the token has none
 	EmailVerified   bool
 	AMR             []string // how the provider authenticated the user (RFC 8176)
 }

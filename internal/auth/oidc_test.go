@@ -192,6 +192,7 @@ func TestOIDCSignIn(t *testing.T) {
 	officer, _ := e.user(t, "lan@hn.gov.vn", auth.SecurityOfficer, "HN")
 	admin, adminTOTP := e.user(t, "quan@hn.gov.vn", auth.OrgAdmin, "HN")
 	e.user(t, "mai@dn.gov.vn", auth.Auditor, "DN")
+	e.user(t, "karen@hn.gov.vn", auth.SecurityOfficer, "HN")
 	cl := auth.OIDCClient{ClientIP: "192.0.2.7"}
 
 	signIn := func(id auth.Identity) (auth.NewSession, string, error) {
@@ -206,6 +207,15 @@ func TestOIDCSignIn(t *testing.T) {
 		{"unverified e-mail", auth.Identity{Issuer: iss, Subject: "s-lan", Email: "lan@hn.gov.vn"}, auth.ReasonUnverified},
 		{"no e-mail", auth.Identity{Issuer: iss, Subject: "s-lan", EmailVerified: true}, auth.ReasonNoAccount},
 		{"no such account", auth.Identity{Issuer: iss, Subject: "s-x", Email: "x@hn.gov.vn", EmailVerified: true}, auth.ReasonNoAccount},
+		// An administrator's identity is linked by an operator only, with or without the
+		// provider's second factor: a link by e-mail would be made before the local one.
+		{"administrator by e-mail", auth.Identity{Issuer: iss, Subject: "s-quan", Email: "quan@hn.gov.vn", EmailVerified: true},
+			auth.ReasonLinkRequired},
+		{"administrator by e-mail with mfa", auth.Identity{Issuer: iss, Subject: "s-quan", Email: "quan@hn.gov.vn", EmailVerified: true,
+			AMR: []string{"pwd", "mfa"}}, auth.ReasonLinkRequired},
+		// Unicode case folding would make K (U+212A KELVIN SIGN) k: not ASCII, not matched.
+		{"address outside ASCII", auth.Identity{Issuer: iss, Subject: "s-kelvin", Email: "\u212Aaren@hn.gov.vn", EmailVerified: true},
+			auth.ReasonEmailASCII},
 	}
 	for _, tt := range refusals {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +243,15 @@ func TestOIDCSignIn(t *testing.T) {
 		t.Errorf("second identity = %v; want %q", err, auth.ReasonLinkedOther)
 	}
 
-	// An administrator: the provider's word on a second factor, or the local code after it.
+	// No e-mail refusal of the administrator left a link behind.
+	if links, err := e.db.OIDCLinks(ctx, admin.ID); err != nil || len(links) != 0 {
+		t.Fatalf("links of the administrator after refusals = %+v, %v; want none", links, err)
+	}
+	// An administrator, linked by an operator: the provider's word on a second factor, or the
+	// local code after it.
+	if _, err := e.a.LinkOIDC(operator(t), admin.ID, iss, "s-quan"); err != nil {
+		t.Fatal(err)
+	}
 	ns, step, err = signIn(auth.Identity{Issuer: iss, Subject: "s-quan", Email: "quan@hn.gov.vn", EmailVerified: true, AMR: []string{"pwd", "mfa"}})
 	if err != nil || step != "" || ns.User.ID != admin.ID {
 		t.Fatalf("admin with mfa = %+v, %q, %v", ns, step, err)
@@ -290,7 +308,7 @@ func TestOIDCSignIn(t *testing.T) {
 	}
 	for k, n := range map[string]int{"user.signin ": 4, "user.link_oidc ": 2, "user.signin_failed unverified": 1,
 		"user.signin_failed no_account": 2, "user.signin_failed linked_other": 1, "user.signin_failed totp": 1,
-		"user.signin_failed disabled": 1} {
+		"user.signin_failed disabled": 1, "user.signin_failed link_required": 2, "user.signin_failed email_ascii": 1} {
 		if count[k] != n {
 			t.Errorf("audit log has %d entries %q, want %d (all: %v)", count[k], k, n, count)
 		}

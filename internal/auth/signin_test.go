@@ -21,6 +21,10 @@ func TestLastLogin(t *testing.T) {
 	officer, _ := e.user(t, "lan@hn.gov.vn", auth.SecurityOfficer, "HN")
 	admin, adminTOTP := e.user(t, "quan@hn.gov.vn", auth.OrgAdmin, "HN")
 	cl := auth.OIDCClient{ClientIP: "192.0.2.7"}
+	// An administrator's identity is linked by an operator, never by e-mail.
+	if _, err := e.a.LinkOIDC(operator(t), admin.ID, iss, "s-quan"); err != nil {
+		t.Fatal(err)
+	}
 	code := func() string {
 		c, err := auth.TOTP(adminTOTP, e.clock)
 		if err != nil {
@@ -122,16 +126,27 @@ func TestOIDCAdminWithoutAnySecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := auth.OIDCClient{ClientIP: "192.0.2.9"}
-	for _, amr := range [][]string{nil, {"pwd"}, {"pwd", "kba"}} {
+	amrs := [][]string{nil, {"pwd"}, {"pwd", "kba"}}
+	// By e-mail, an administrator's identity is not even linked: an operator links it.
+	for _, amr := range amrs {
+		ns, step, err := e.a.OIDCSignIn(t.Context(), auth.Identity{Issuer: iss, Subject: "s-ha", Email: "ha@hn.gov.vn", EmailVerified: true, AMR: amr}, cl)
+		if reasonOf(err) != auth.ReasonLinkRequired || ns.ID != "" || step != "" {
+			t.Errorf("amr %q by e-mail: OIDCSignIn = %+v, %q, %v; want refused until an operator links it", amr, ns, step, err)
+		}
+	}
+	if ls, err := e.db.OIDCLinks(t.Context(), u.ID); err != nil || len(ls) != 0 {
+		t.Errorf("OIDCLinks = %v, %v; want none made by a refused sign-in", ls, err)
+	}
+	if _, err := e.a.LinkOIDC(ctx, u.ID, iss, "s-ha"); err != nil {
+		t.Fatal(err)
+	}
+	for _, amr := range amrs {
 		ns, step, err := e.a.OIDCSignIn(t.Context(), auth.Identity{Issuer: iss, Subject: "s-ha", Email: "ha@hn.gov.vn", EmailVerified: true, AMR: amr}, cl)
 		if reasonOf(err) != auth.ReasonMFA || ns.ID != "" || step != "" {
 			t.Errorf("amr %q: OIDCSignIn = %+v, %q, %v; want refused for want of a second factor, no session, no step-up", amr, ns, step, err)
 		}
 	}
-	// Nothing was linked, nothing recorded as a sign-in; each refusal is in the audit log.
-	if ls, err := e.db.OIDCLinks(t.Context(), u.ID); err != nil || len(ls) != 0 {
-		t.Errorf("OIDCLinks = %v, %v; want none made by a refused sign-in", ls, err)
-	}
+	// Nothing was recorded as a sign-in; each refusal is in the audit log.
 	if got, err := e.db.User(t.Context(), u.ID); err != nil || !got.LastLogin.IsZero() {
 		t.Errorf("last sign-in after refusals = %v, %v", got.LastLogin, err)
 	}
@@ -139,22 +154,26 @@ func TestOIDCAdminWithoutAnySecondFactor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
+	refused := map[string]int{}
 	for _, en := range entries {
 		var after struct{ Method, Reason string }
 		_ = json.Unmarshal([]byte(en.After), &after)
 		switch en.Action {
 		case "user.signin_failed":
-			if after.Method != "oidc" || after.Reason != "mfa" || en.Actor != "user:ha@hn.gov.vn" {
+			if after.Method != "oidc" || en.Actor != "user:ha@hn.gov.vn" {
 				t.Errorf("entry %d: %s %s", en.Seq, en.Actor, en.After)
 			}
-			refused++
-		case "user.signin", "user.link_oidc":
+			refused[after.Reason]++
+		case "user.signin":
 			t.Errorf("entry %d: %s after a refusal", en.Seq, en.Action)
+		case "user.link_oidc":
+			if en.Actor == "user:ha@hn.gov.vn" {
+				t.Errorf("entry %d: a link made by the sign-in: %s", en.Seq, en.After)
+			}
 		}
 	}
-	if refused != 3 {
-		t.Errorf("audit log has %d refusals, want 3", refused)
+	if refused["link_required"] != 3 || refused["mfa"] != 3 || len(refused) != 2 {
+		t.Errorf("audit log has refusals %v, want 3 link_required and 3 mfa", refused)
 	}
 	// The sign-in form refuses the account too, saying how to enrol a second factor.
 	_, err = e.login(t, "ha@hn.gov.vn", "")

@@ -1,15 +1,22 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/khien-vn/khien/internal/app"
 	"github.com/khien-vn/khien/internal/auth"
+	"github.com/khien-vn/khien/internal/scope"
 )
 
 // TestUserLinkOIDC links an identity of a provider to an account from the command line.
@@ -87,9 +94,76 @@ func TestOIDCFlags(t *testing.T) {
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			p, err := of.provider(nil)
+			p, err := of.provider(app.Net{})
 			if (err == nil) != tt.ok || (p != nil) != tt.on {
 				t.Errorf("provider = %v, %v; want ok %v, on %v", p, err, tt.ok, tt.on)
+			}
+		})
+	}
+}
+
+// TestOIDCProviderFenced checks that serve reaches the provider only through its fence: an
+// issuer on 127.0.0.2 is refused under --fence 127.0.0.1/32, before any packet, and reached
+// under --fence loopback.
+func TestOIDCProviderFenced(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skip("127.0.0.2 cannot be listened on:", err)
+	}
+	var hits atomic.Int32
+	var issuer string
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		json.NewEncoder(w).Encode(map[string]any{"issuer": issuer, "authorization_endpoint": issuer + "/authorize",
+			"token_endpoint": issuer + "/token", "jwks_uri": issuer + "/jwks"})
+	}))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	issuer = srv.URL
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		fence   string
+		reached bool
+	}{
+		{"127.0.0.1/32", false},
+		{"loopback", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fence, func(t *testing.T) {
+			hits.Store(0)
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			env := Env{Getenv: func(string) string { return "" }}
+			nf := netFlags(env, fs)
+			of := newOIDCFlags(env, fs)
+			if err := fs.Parse([]string{"--fence", tt.fence, "--oidc-issuer", issuer, "--oidc-client-id", "khien",
+				"--oidc-client-secret-file", secret}); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := nf.config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := of.provider(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.AuthURL(t.Context(), "https://khien.test/login/oidc/callback", "state", "nonce", "verifier")
+			if tt.reached {
+				if err != nil || hits.Load() == 0 {
+					t.Errorf("AuthURL = %v with %d requests to the provider; want it reached", err, hits.Load())
+				}
+				return
+			}
+			if hits.Load() != 0 {
+				t.Errorf("the provider at %s, outside the fence %s, got %d requests", issuer, tt.fence, hits.Load())
+			}
+			if !errors.Is(err, scope.ErrFenced) || !strings.Contains(err.Error(), "fence") {
+				t.Errorf("AuthURL = %v, want an error saying the provider is outside the fence", err)
 			}
 		})
 	}

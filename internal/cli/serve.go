@@ -57,7 +57,7 @@ func runServe(ctx context.Context, env Env, g globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	oidc, err := of.provider(netCfg.Roots)
+	oidc, err := of.provider(netCfg)
 	if err != nil {
 		return err
 	}

@@ -2,15 +2,16 @@ package cli
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"flag"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/khien-vn/khien/internal/app"
 	"github.com/khien-vn/khien/internal/auth"
 	"github.com/khien-vn/khien/internal/errs"
+	"github.com/khien-vn/khien/internal/scope"
 )
 
 // oidcFlags configure sign-in through an OpenID Connect provider, beside the local accounts.
@@ -29,8 +30,11 @@ func newOIDCFlags(env Env, fs *flag.FlagSet) oidcFlags {
 }
 
 // provider returns the relying party the flags configure, nil when --oidc-issuer is not
-// given. Requests to the provider trust roots (from --ca-file) when given, else the system's.
-func (o oidcFlags) provider(roots *x509.CertPool) (*auth.OIDC, error) {
+// given. The provider is reached as everything else serve reaches: through the guard's fenced
+// dialer (the --fence and --resolver of n, never the system's resolver, never a proxy from the
+// environment), trusting n.Roots (from --ca-file) when given, else the system's roots.
+// auth.NewOIDC makes the client follow no redirect.
+func (o oidcFlags) provider(n app.Net) (*auth.OIDC, error) {
 	if *o.issuer == "" {
 		if *o.clientID != "" || *o.secretFile != "" || *o.redirect != "" {
 			return nil, errs.Field("oidc-issuer", "is required with the other --oidc-… flags")
@@ -44,8 +48,15 @@ func (o oidcFlags) provider(roots *x509.CertPool) (*auth.OIDC, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Invalid, err, "cannot read --oidc-client-secret-file")
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	guard := scope.New(n.Fence, n.Resolver, n.Timeout)
+	tr := &http.Transport{
+		DialContext:         guard.DialFenced,
+		Proxy:               nil,
+		TLSClientConfig:     &tls.Config{RootCAs: n.Roots, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: 10 * time.Second,
+		IdleConnTimeout:     90 * time.Second,
+		MaxIdleConnsPerHost: 2,
+	}
 	p, err := auth.NewOIDC(auth.OIDCConfig{
 		Issuer: *o.issuer, ClientID: *o.clientID, ClientSecret: strings.TrimSpace(string(b)),
 		RedirectURL: *o.redirect, Name: *o.name,

@@ -99,15 +99,20 @@ func (p *pages) handleOIDCCallback() http.Handler {
 		if err == nil && q.Get("code") == "" {
 			err = &auth.OIDCError{Reason: auth.ReasonProvider, Err: errors.New("the provider sent no code")}
 		}
+		if err != nil {
+			// Refused before the provider was asked anything: a made-up, stale or replayed
+			// state, or the provider's own refusal. Nobody's identity is involved and anyone
+			// can send these, so they are logged, not appended to the audit log.
+			p.oidcError(w, r, err)
+			return
+		}
 		var id auth.Identity
-		if err == nil {
-			redirect := p.oidc.RedirectURL(r.Host)
-			var raw string
-			if raw, err = p.oidc.Exchange(ctx, redirect, q.Get("code"), pending.Verifier); err != nil {
-				err = &auth.OIDCError{Reason: auth.ReasonExchange, Err: err}
-			} else {
-				id, err = p.oidc.Verify(ctx, raw, pending.Nonce)
-			}
+		redirect := p.oidc.RedirectURL(r.Host)
+		raw, err := p.oidc.Exchange(ctx, redirect, q.Get("code"), pending.Verifier)
+		if err != nil {
+			err = &auth.OIDCError{Reason: auth.ReasonExchange, Err: err}
+		} else {
+			id, err = p.oidc.Verify(ctx, raw, pending.Nonce)
 		}
 		if err != nil {
 			if _, refused := errors.AsType[*auth.OIDCError](err); refused {
@@ -169,22 +174,24 @@ var oidcReasons = map[auth.OIDCReason]struct {
 	key    string
 	status int
 }{
-	auth.ReasonState:       {"oidc.err.state", http.StatusBadRequest},
-	auth.ReasonReplay:      {"oidc.err.replay", http.StatusBadRequest},
-	auth.ReasonProvider:    {"oidc.err.provider", http.StatusUnauthorized},
-	auth.ReasonExchange:    {"oidc.err.exchange", http.StatusBadGateway},
-	auth.ReasonToken:       {"oidc.err.token", http.StatusUnauthorized},
-	auth.ReasonIssuer:      {"oidc.err.issuer", http.StatusUnauthorized},
-	auth.ReasonAudience:    {"oidc.err.audience", http.StatusUnauthorized},
-	auth.ReasonExpired:     {"oidc.err.expired", http.StatusUnauthorized},
-	auth.ReasonNonce:       {"oidc.err.nonce", http.StatusUnauthorized},
-	auth.ReasonUnverified:  {"oidc.err.unverified", http.StatusForbidden},
-	auth.ReasonNoAccount:   {"oidc.err.noaccount", http.StatusForbidden},
-	auth.ReasonLinkedOther: {"oidc.err.linkedother", http.StatusForbidden},
-	auth.ReasonDisabled:    {"oidc.err.disabled", http.StatusForbidden},
-	auth.ReasonMFA:         {"oidc.err.mfa", http.StatusForbidden},
-	auth.ReasonTOTP:        {"oidc.err.totp", http.StatusUnauthorized},
-	auth.ReasonLocked:      {"oidc.err.locked", http.StatusTooManyRequests},
+	auth.ReasonState:        {"oidc.err.state", http.StatusBadRequest},
+	auth.ReasonReplay:       {"oidc.err.replay", http.StatusBadRequest},
+	auth.ReasonProvider:     {"oidc.err.provider", http.StatusUnauthorized},
+	auth.ReasonExchange:     {"oidc.err.exchange", http.StatusBadGateway},
+	auth.ReasonToken:        {"oidc.err.token", http.StatusUnauthorized},
+	auth.ReasonIssuer:       {"oidc.err.issuer", http.StatusUnauthorized},
+	auth.ReasonAudience:     {"oidc.err.audience", http.StatusUnauthorized},
+	auth.ReasonExpired:      {"oidc.err.expired", http.StatusUnauthorized},
+	auth.ReasonNonce:        {"oidc.err.nonce", http.StatusUnauthorized},
+	auth.ReasonUnverified:   {"oidc.err.unverified", http.StatusForbidden},
+	auth.ReasonNoAccount:    {"oidc.err.noaccount", http.StatusForbidden},
+	auth.ReasonLinkedOther:  {"oidc.err.linkedother", http.StatusForbidden},
+	auth.ReasonDisabled:     {"oidc.err.disabled", http.StatusForbidden},
+	auth.ReasonMFA:          {"oidc.err.mfa", http.StatusForbidden},
+	auth.ReasonTOTP:         {"oidc.err.totp", http.StatusUnauthorized},
+	auth.ReasonLocked:       {"oidc.err.locked", http.StatusTooManyRequests},
+	auth.ReasonLinkRequired: {"oidc.err.linkrequired", http.StatusForbidden},
+	auth.ReasonEmailASCII:   {"oidc.err.emailascii", http.StatusForbidden},
 }
 
 // oidcError shows the sign-in page with the message of a refusal; any other error is Khiên's

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"io"
 	"net"
@@ -71,6 +72,16 @@ func newOIDCEnv(t *testing.T, offer bool) *oidcEnv {
 		}
 	}
 	return e
+}
+
+// link links the identity subject of the test provider to the account login, as an
+// operator does (khien user link-oidc).
+func (e *oidcEnv) link(t *testing.T, login, subject string) {
+	t.Helper()
+	op := auth.WithPrincipal(t.Context(), auth.Operator("test"))
+	if _, err := e.a.LinkOIDC(op, e.users[login].ID, e.idp.Issuer, subject); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // browser is a client with a cookie jar, as a browser would be: follow follows every
@@ -250,21 +261,23 @@ func TestOIDCRefusals(t *testing.T) {
 		deliver func(t *testing.T, e *oidcEnv, b *browser, back *url.URL) *url.URL // changes the callback
 		status  int
 		key     string
-		audited string // the audit log's "action reason"; "" for none
+		// audited is the audit log's "action reason"; "" for none: a refusal before the token
+		// exchange involves nobody's identity and is only logged.
+		audited string
 	}{
-		{name: "wrong state", status: http.StatusBadRequest, key: "oidc.err.state", audited: "user.signin_failed state",
+		{name: "wrong state", status: http.StatusBadRequest, key: "oidc.err.state",
 			deliver: func(t *testing.T, e *oidcEnv, b *browser, back *url.URL) *url.URL {
 				q := back.Query()
 				q.Set("state", "not-the-browsers")
 				back.RawQuery = q.Encode()
 				return back
 			}},
-		{name: "state of another browser", status: http.StatusBadRequest, key: "oidc.err.state", audited: "user.signin_failed state",
+		{name: "state of another browser", status: http.StatusBadRequest, key: "oidc.err.state",
 			deliver: func(t *testing.T, e *oidcEnv, b *browser, back *url.URL) *url.URL {
 				other := e.begin(t, e.browser(t)) // an attacker's own sign-in, delivered to the victim
 				return other
 			}},
-		{name: "provider refused", status: http.StatusUnauthorized, key: "oidc.err.provider", audited: "user.signin_failed provider",
+		{name: "provider refused", status: http.StatusUnauthorized, key: "oidc.err.provider",
 			deliver: func(t *testing.T, e *oidcEnv, b *browser, back *url.URL) *url.URL {
 				q := back.Query()
 				q.Del("code")
@@ -379,7 +392,8 @@ func TestOIDCReplay(t *testing.T) {
 	if who := e.signedInAs(t, thief); who != "" {
 		t.Errorf("the replay signed in as %q", who)
 	}
-	if n := e.audited(t); n["user.signin_failed replay"] != 1 || n["user.signin "] != 1 {
+	// The replay involved no identity: it is logged, not audited.
+	if n := e.audited(t); n["user.signin_failed replay"] != 0 || n["user.signin "] != 1 {
 		t.Errorf("audit log %v", n)
 	}
 }
@@ -389,7 +403,14 @@ func TestOIDCReplay(t *testing.T) {
 func TestOIDCAdminSecondFactor(t *testing.T) {
 	e := newOIDCEnv(t, true)
 	e.idp.SetUser(oidctest.User{Subject: "s-quan", Email: "quan@hn.gov.vn", EmailVerified: true, AMR: []string{"pwd", "otp"}})
+	// Not by its e-mail address, even with the provider's second factor: an operator links it.
 	b := e.browser(t)
+	if resp, body := get(t, b.follow, e.srv.URL+"/login/oidc"); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body, htmlEscape(tr(langVI, "oidc.err.linkrequired"))) {
+		t.Fatalf("admin by e-mail: %d %s", resp.StatusCode, body)
+	}
+	e.link(t, "quan@hn.gov.vn", "s-quan")
+	b = e.browser(t)
 	if resp, body := get(t, b.follow, e.srv.URL+"/login/oidc"); resp.Request.URL.Path != "/" {
 		t.Fatalf("admin with the provider's second factor ended at %s: %s", resp.Request.URL, body)
 	}
@@ -435,7 +456,7 @@ func TestOIDCAdminSecondFactor(t *testing.T) {
 		t.Errorf("signed in as %q", who)
 	}
 	n := e.audited(t)
-	if n["user.signin "] != 2 || n["user.signin_failed totp"] != 1 {
+	if n["user.signin "] != 2 || n["user.signin_failed totp"] != 1 || n["user.signin_failed link_required"] != 1 {
 		t.Errorf("audit log %v", n)
 	}
 }
@@ -456,6 +477,9 @@ func TestOIDCAdminWithoutAnySecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := e.db.CreateUser(ctx, u, en); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.a.LinkOIDC(ctx, u.ID, e.idp.Issuer, "s-ha"); err != nil {
 		t.Fatal(err)
 	}
 	e.idp.SetUser(oidctest.User{Subject: "s-ha", Email: "ha@hn.gov.vn", EmailVerified: true, AMR: []string{"pwd"}})
@@ -553,5 +577,53 @@ func TestOIDCProviderDown(t *testing.T) {
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, htmlEscape(tr(langVI, "oidc.unavailable"))) ||
 		!strings.Contains(body, `id="sign-in"`) {
 		t.Errorf("provider down: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestOIDCAnonymousRefusalsNotAudited checks that callbacks refused before the token exchange
+// (a made-up or missing state, the provider's own refusal) add nothing to the audit log:
+// anyone can send them, nobody's identity is involved, and each would otherwise be a record
+// kept forever. They are refused all the same.
+func TestOIDCAnonymousRefusalsNotAudited(t *testing.T) {
+	e := newOIDCEnv(t, true)
+	c := e.srv.Client()
+	tests := []struct {
+		name, query, cookie string
+		status              int
+	}{
+		{"made-up state", "state=x&code=y", "made-up", http.StatusBadRequest},
+		{"no state cookie", "state=x&code=y", "", http.StatusBadRequest},
+		{"provider error, made-up state", "state=x&error=access_denied", "made-up", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 20 {
+				req := mustReq(t, e.srv.URL+"/login/oidc/callback?"+tt.query)
+				if tt.cookie != "" {
+					req.AddCookie(&http.Cookie{Name: oidcCookie, Value: fmt.Sprintf("%s-%d", tt.cookie, i)})
+				}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+				}
+			}
+			if n := e.audited(t); len(n) != 0 {
+				t.Errorf("audit log %v after anonymous refusals; want nothing", n)
+			}
+		})
+	}
+	// The state of a real sign-in taken, a refusal after the exchange is still audited.
+	e.idp.SetUser(oidctest.User{Subject: "s-x", Email: "x@hn.gov.vn", EmailVerified: true})
+	b := e.browser(t)
+	if resp, _ := get(t, b.follow, e.srv.URL+"/login/oidc"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("no account: status %d, want 403", resp.StatusCode)
+	}
+	if n := e.audited(t); n["user.signin_failed no_account"] != 1 {
+		t.Errorf("audit log %v; want the refusal of the verified identity", n)
 	}
 }

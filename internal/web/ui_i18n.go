@@ -109,6 +109,10 @@ var messages = map[string]msg{
 	"oidc.err.totp":        {"Sai mã xác thực; hãy đăng nhập lại từ đầu.", "Wrong one-time code; sign in again from the start."},
 	"oidc.err.locked":      {"Quá nhiều lần nhập sai; hãy thử lại sau ít phút.", "Too many wrong codes; try again in a few minutes."},
 
+	// Refusals of a link by e-mail.
+	"oidc.err.linkrequired": {"Danh tính của tài khoản quản trị (hoặc tài khoản có mã xác thực) chỉ được liên kết bởi người vận hành: khien user link-oidc; hãy nhờ quản trị viên.", "An administrator's identity (or that of an account with a one-time code) is linked only by an operator: khien user link-oidc; ask an administrator."},
+	"oidc.err.emailascii":   {"Địa chỉ thư điện tử có ký tự ngoài ASCII nên không được dùng để liên kết tài khoản; hãy nhờ quản trị viên liên kết.", "The e-mail address has characters outside ASCII, so it is not used to link an account; ask an administrator to link it."},
+
 	"tree.title":    {"Cây tổ chức", "Organization tree"},
 	"tree.org":      {"Tổ chức", "Organization"},
 	"tree.index":    {"Chỉ số", "Index"},

@@ -449,13 +449,19 @@ func (s *Store) OIDCLinksOf(ctx context.Context, userIDs []string) ([]auth.OIDCL
 	return ls, nil
 }
 
-// CreateOIDCLink inserts l and appends e. An identity linked already is a Conflict; an
-// account that does not exist is NotFound.
+// CreateOIDCLink inserts l and appends e. An identity linked already is a Conflict, as is a
+// link by e-mail to an account that has one of the same issuer already (the unique index
+// oidc_links_user_issuer_email, which settles concurrent first sign-ins); an account that
+// does not exist is NotFound.
 func (s *Store) CreateOIDCLink(ctx context.Context, l auth.OIDCLink, e audit.Entry) error {
 	return s.write(ctx, "link OIDC identity to "+l.UserID, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.q(qInsertOIDCLink), l.Issuer, l.Subject, l.UserID, l.Email, s.time(l.Created))
 		switch s.d.Constraint(err) {
 		case Unique:
+			if l.Email != "" {
+				return errs.E(errs.Conflict, "the subject %q of %s is linked to an account already, or the account to another subject of %s by e-mail",
+					l.Subject, l.Issuer, l.Issuer)
+			}
 			return errs.E(errs.Conflict, "the subject %q of %s is linked to an account already", l.Subject, l.Issuer)
 		case ForeignKey:
 			return userNotFound(fmt.Sprintf("%q", l.UserID))

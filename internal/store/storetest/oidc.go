@@ -30,6 +30,7 @@ func RunOIDC(t *testing.T, open func(t *testing.T) OIDCStore) {
 		{"LinksOf", testOIDCLinksOf},
 		{"PendingOnce", testOIDCPendingOnce},
 		{"PendingConcurrent", testOIDCPendingConcurrent},
+		{"EmailLinkConcurrent", testOIDCEmailLinkConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
@@ -197,5 +198,53 @@ func testOIDCPendingConcurrent(t *testing.T, st OIDCStore) {
 	wg.Wait()
 	if got != 1 || len(errc) > 0 {
 		t.Errorf("%d takes of one state succeeded, want 1; other errors: %v", got, errc)
+	}
+}
+
+// testOIDCEmailLinkConcurrent links eight identities of one issuer to one account by e-mail
+// at once, as concurrent first sign-ins would after each found the account unlinked: one link
+// is made, the others are Conflicts. Links by an operator (no e-mail) and links of another
+// issuer are not limited by it.
+func testOIDCEmailLinkConcurrent(t *testing.T, st OIDCStore) {
+	authFixture(t, st)
+	ctx := t.Context()
+	if err := st.CreateUser(ctx, user("u-1", "lan@hn.gov.vn", auth.SecurityOfficer, "HN"), entry("user.create", "u-1", "HN")); err != nil {
+		t.Fatal(err)
+	}
+	const iss = "https://idp.example.vn"
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		made int
+		errc []error
+	)
+	for i := range 8 {
+		wg.Go(func() {
+			l := auth.OIDCLink{Issuer: iss, Subject: fmt.Sprintf("s-%d", i), UserID: "u-1", Email: "lan@hn.gov.vn", Created: t0()}
+			err := st.CreateOIDCLink(ctx, l, entry("user.link_oidc", "u-1", "HN"))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				made++
+			case !errs.Is(err, errs.Conflict):
+				errc = append(errc, err)
+			}
+		})
+	}
+	wg.Wait()
+	if made != 1 || len(errc) > 0 {
+		t.Errorf("%d concurrent links by e-mail made, want 1; other errors: %v", made, errc)
+	}
+	if ls, err := st.OIDCLinks(ctx, "u-1"); err != nil || len(ls) != 1 {
+		t.Errorf("OIDCLinks = %+v, %v; want one", ls, err)
+	}
+	for _, l := range []auth.OIDCLink{
+		{Issuer: iss, Subject: "s-operator", UserID: "u-1", Created: t0()},                                         // by an operator
+		{Issuer: "https://other.example.vn", Subject: "s-0", UserID: "u-1", Email: "lan@hn.gov.vn", Created: t0()}, // another issuer
+	} {
+		if err := st.CreateOIDCLink(ctx, l, entry("user.link_oidc", "u-1", "HN")); err != nil {
+			t.Errorf("CreateOIDCLink(%s, %s) = %v", l.Issuer, l.Subject, err)
+		}
 	}
 }
