@@ -150,6 +150,9 @@ func verifyJWT(raw string, keys []jwtKey, algs []string) ([]byte, error) {
 		return nil, errJWT
 	}
 	var h jwsHeader
+	if err := uniqueNames(hb); err != nil {
+		return nil, fmt.Errorf("the token's header: %w", err)
+	}
 	if err := json.Unmarshal(hb, &h); err != nil {
 		return nil, errJWT
 	}
@@ -314,6 +317,34 @@ func (v *looseBool) UnmarshalJSON(b []byte) error {
 		*v = looseBool(t == "true")
 	default:
 		*v = false
+	}
+	return nil
+}
+
+// uniqueNames refuses a JSON object in which a member name appears twice, also when only its
+// case differs: encoding/json keeps the last of duplicates and matches struct fields without
+// regard to case, so {"iss":"a","ISS":"b"} would be read as issued by b while another reader
+// takes a. A signed token with such names is not one to interpret either way.
+func uniqueNames(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := map[string]string{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		if prev, dup := seen[strings.ToLower(name)]; dup {
+			return fmt.Errorf("member %q appears twice (as %q and %q)", limit(name, 40), limit(prev, 40), limit(name, 40))
+		}
+		seen[strings.ToLower(name)] = name
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
 	}
 	return nil
 }

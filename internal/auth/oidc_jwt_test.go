@@ -218,3 +218,22 @@ func TestVerifyJWTHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestUniqueNames: a JSON object naming a member twice, or in two cases, is refused, since
+// encoding/json would read the last and match names without regard to case.
+func TestUniqueNames(t *testing.T) {
+	for in, ok := range map[string]bool{
+		`{"iss":"a","sub":"1","aud":["x"]}`:     true,
+		`{"iss":"a","nested":{"iss":1,"iss":2}}`: true, // only the top level is read as claims
+		`{}`:                                     true,
+		`{"iss":"a","ISS":"b"}`:                  false,
+		`{"sub":"1","sub":"2"}`:                  false,
+		`{"aud":"x","Aud":["khien"]}`:            false,
+		`["iss"]`:                                false,
+		`{"iss":`:                                false,
+	} {
+		if err := uniqueNames([]byte(in)); (err == nil) != ok {
+			t.Errorf("uniqueNames(%s) = %v, want ok=%v", in, err, ok)
+		}
+	}
+}

@@ -386,6 +386,9 @@ func (o *OIDC) Verify(ctx context.Context, raw, nonce string) (Identity, error) 
 		return Identity{}, &OIDCError{Reason: ReasonToken, Err: err}
 	}
 	var c idClaims
+	if err := uniqueNames(payload); err != nil {
+		return Identity{}, refuse(ReasonToken, "claims: %w", err)
+	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return Identity{}, refuse(ReasonToken, "claims: %w", err)
 	}
