@@ -223,7 +223,7 @@ func TestVerifyJWTHeaders(t *testing.T) {
 // encoding/json would read the last and match names without regard to case.
 func TestUniqueNames(t *testing.T) {
 	for in, ok := range map[string]bool{
-		`{"iss":"a","sub":"1","aud":["x"]}`:     true,
+		`{"iss":"a","sub":"1","aud":["x"]}`:      true,
 		`{"iss":"a","nested":{"iss":1,"iss":2}}`: true, // only the top level is read as claims
 		`{}`:                                     true,
 		`{"iss":"a","ISS":"b"}`:                  false,
