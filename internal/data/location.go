@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/errs"
@@ -104,7 +105,8 @@ func (rs Roots) Scan(ctx context.Context, r inventory.Resource, opts Options) (r
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return Report{}, refusal("Không mở được thư mục gốc dữ liệu %s: %v.", "Cannot open the data root %s: %v.", dir, err), nil
+		return Report{}, &check.Text{VI: fmt.Sprintf("Không mở được thư mục gốc dữ liệu %s: %s.", dir, fileErrVI(err)),
+			EN: fmt.Sprintf("Cannot open the data root %s: %v.", dir, err)}, nil
 	}
 	defer root.Close()
 	fi, err := root.Stat(rel)
@@ -117,7 +119,8 @@ func (rs Roots) Scan(ctx context.Context, r inventory.Resource, opts Options) (r
 		if errors.Is(err, fs.ErrNotExist) {
 			return Report{}, refusal("%s không tồn tại trong thư mục gốc dữ liệu %s.", "%s does not exist in the data root %s.", r.ID, dir), nil
 		}
-		return Report{}, refusal("Không đọc được %s: %v.", "Cannot read %s: %v.", r.ID, pathErr(err)), nil
+		return Report{}, &check.Text{VI: fmt.Sprintf("Không đọc được %s: %s.", r.ID, fileErrVI(err)),
+			EN: fmt.Sprintf("Cannot read %s: %v.", r.ID, pathErr(err))}, nil
 	}
 	opts = opts.withDefaults()
 	rep = Report{Source: r.ID, Started: opts.Now().UTC()}
@@ -126,7 +129,8 @@ func (rs Roots) Scan(ctx context.Context, r inventory.Resource, opts Options) (r
 	case fi.IsDir():
 		sub, err := root.OpenRoot(rel)
 		if err != nil {
-			return Report{}, refusal("Không mở được thư mục %s: %v.", "Cannot open the directory %s: %v.", r.ID, pathErr(err)), nil
+			return Report{}, &check.Text{VI: fmt.Sprintf("Không mở được thư mục %s: %s.", r.ID, fileErrVI(err)),
+				EN: fmt.Sprintf("Cannot open the directory %s: %v.", r.ID, pathErr(err))}, nil
 		}
 		defer sub.Close()
 		t = tree{fsys: sub.FS(), open: rootOpener(sub), name: func(rel string) string { return rel }}
@@ -165,6 +169,22 @@ func escapes(dir, p string) bool {
 }
 
 // pathErr drops the operation and path of a *fs.PathError, which would repeat the location.
+// fileErrVI says in Vietnamese why a file or directory could not be read; the English
+// reason keeps the system's own words.
+func fileErrVI(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "không tồn tại"
+	case errors.Is(err, fs.ErrPermission):
+		return "máy chủ Khiên không có quyền đọc"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "một phần của đường dẫn không phải thư mục"
+	case errors.Is(err, syscall.ELOOP):
+		return "đường dẫn có liên kết tượng trưng vòng lặp hoặc trỏ ra ngoài"
+	}
+	return "lỗi hệ thống tệp (chi tiết trong phần tiếng Anh)"
+}
+
 func pathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -117,6 +117,7 @@ func TestRootsScan(t *testing.T) {
 		{"through a link out", roots, "file:" + share + "/escape/secret.txt", "through a symbolic link", nil},
 		{"dangling link out", roots, "file:" + share + "/dangling", "through a symbolic link", nil},
 		{"missing", roots, "file:" + share + "/nothing", "does not exist in the data root", nil},
+		{"under a file", roots, "file:" + share + "/export.csv/x", "not a directory", nil},
 		{"other root allows it", other, "file:" + base + "/outside/secret.txt", "", []string{"secret.txt:1 " + detect.MarkTuyet, "secret.txt:4 " + detect.CitizenID, "secret.txt:5 " + detect.SecretPassword}},
 	}
 	for _, tt := range tests {
@@ -128,6 +129,11 @@ func TestRootsScan(t *testing.T) {
 			if tt.refused != "" {
 				if refused == nil || !strings.Contains(refused.EN, tt.refused) || refused.VI == "" || refused.VI == refused.EN {
 					t.Fatalf("refused = %+v, want one containing %q in English and a Vietnamese text", refused, tt.refused)
+				}
+				for _, f := range []string{"no such file", "permission denied", "not a directory", "too many levels"} {
+					if strings.Contains(refused.VI, f) {
+						t.Errorf("the Vietnamese refusal carries the system's English %q: %s", f, refused.VI)
+					}
 				}
 				if rep.Files != 0 || len(rep.Places) != 0 {
 					t.Errorf("a refused location was read: %d files, %d places", rep.Files, len(rep.Places))
