@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -44,8 +45,11 @@ type OIDCPending struct {
 	Nonce     string
 	Verifier  string // the PKCE code verifier
 	UserID    string // set while a local one-time code is awaited
-	Created   time.Time
-	Expires   time.Time
+	// Issuer and Subject are the provider's identity a local one-time code is awaited for,
+	// named in the audit entry of the sign-in once the code is right.
+	Issuer, Subject string
+	Created         time.Time
+	Expires         time.Time
 }
 
 // OIDCStore keeps links and pending sign-ins. store/sqlite and store/postgres implement it.
@@ -177,7 +181,8 @@ func (s *Service) OIDCSignIn(ctx context.Context, id Identity, c OIDCClient) (ns
 		// The local one-time code comes next, with a token of its own that works once.
 		now := s.now().UTC()
 		token := randomString(32)
-		p := OIDCPending{StateHash: hashHex(token), UserID: u.ID, Created: now, Expires: now.Add(oidcStepUpTTL)}
+		p := OIDCPending{StateHash: hashHex(token), UserID: u.ID, Issuer: id.Issuer, Subject: id.Subject,
+			Created: now, Expires: now.Add(oidcStepUpTTL)}
 		if err := st.CreateOIDCPending(ctx, p); err != nil {
 			return NewSession{}, "", err
 		}
@@ -213,7 +218,7 @@ func (s *Service) OIDCTOTP(ctx context.Context, token, code string, c OIDCClient
 	if err != nil {
 		return NewSession{}, err
 	}
-	id := Identity{Issuer: "step-up"}
+	id := Identity{Issuer: cmp.Or(p.Issuer, "step-up"), Subject: p.Subject}
 	keys := []string{"login:" + u.Login}
 	if c.ClientIP != "" {
 		keys = append(keys, "ip:"+c.ClientIP)
@@ -242,7 +247,7 @@ func (s *Service) OIDCTOTP(ctx context.Context, token, code string, c OIDCClient
 	if err := s.store.ClearLoginFailures(ctx, keys[0]); err != nil {
 		return NewSession{}, err
 	}
-	return s.openSession(ctx, u, c.Replace, Identity{}, "totp")
+	return s.openSession(ctx, u, c.Replace, Identity{Issuer: p.Issuer, Subject: p.Subject}, "totp")
 }
 
 // oidcUser finds the account of id. It returns the link to create when the account was

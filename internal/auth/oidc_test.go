@@ -271,6 +271,11 @@ func TestOIDCSignIn(t *testing.T) {
 	if ns, err = e.a.OIDCTOTP(ctx, step, code, cl); err != nil || ns.User.ID != admin.ID {
 		t.Fatalf("right code = %+v, %v", ns, err)
 	}
+	// The sign-in finished with the local code names the provider's identity it came with.
+	if es, _, err := e.db.AuditEntries(ctx, audit.Filter{ObjectType: "user", ObjectID: admin.ID, Action: "user.signin"}); err != nil || len(es) == 0 ||
+		!strings.Contains(es[0].After, `"second_factor":"totp"`) || !strings.Contains(es[0].After, `"subject":"s-quan"`) || !strings.Contains(es[0].After, `"issuer":"`+iss+`"`) {
+		t.Errorf("the step-up sign-in's audit entry = %+v, %v; want the issuer and subject", es, err)
+	}
 	// A step-up token is no state, and a state no step-up token.
 	_, step, _ = signIn(auth.Identity{Issuer: iss, Subject: "s-quan"})
 	if _, err := e.a.TakeOIDC(ctx, step); reasonOf(err) != auth.ReasonState {

@@ -406,8 +406,8 @@ const (
 	qOIDCLinks         = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE user_id = ? ORDER BY created, issuer, subject`
 	qOIDCLinksOf       = `SELECT ` + oidcLinkColumns + ` FROM oidc_links WHERE user_id IN `
 	qInsertOIDCLink    = `INSERT INTO oidc_links (` + oidcLinkColumns + `) VALUES (?, ?, ?, ?, ?)`
-	oidcPendingColumns = `state_hash, nonce, verifier, user_id, created, expires`
-	qInsertOIDCPending = `INSERT INTO oidc_pending (` + oidcPendingColumns + `) VALUES (?, ?, ?, ?, ?, ?)`
+	oidcPendingColumns = `state_hash, nonce, verifier, user_id, created, expires, issuer, subject`
+	qInsertOIDCPending = `INSERT INTO oidc_pending (` + oidcPendingColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qOIDCPending       = `SELECT ` + oidcPendingColumns + ` FROM oidc_pending WHERE state_hash = ?`
 	qDeleteOIDCPending = `DELETE FROM oidc_pending WHERE state_hash = ?`
 	qExpireOIDCPending = `DELETE FROM oidc_pending WHERE expires < ?`
@@ -480,7 +480,7 @@ func (s *Store) CreateOIDCPending(ctx context.Context, p auth.OIDCPending) error
 			return err
 		}
 		_, err := tx.ExecContext(ctx, s.q(qInsertOIDCPending), p.StateHash, p.Nonce, p.Verifier, p.UserID,
-			s.time(p.Created), s.time(p.Expires))
+			s.time(p.Created), s.time(p.Expires), p.Issuer, p.Subject)
 		if s.d.Constraint(err) == Unique {
 			return errs.E(errs.Conflict, "the OIDC state is in use")
 		}
@@ -495,7 +495,7 @@ func (s *Store) TakeOIDCPending(ctx context.Context, stateHash string, now time.
 	var p auth.OIDCPending
 	err := s.write(ctx, "take OIDC sign-in", func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q(qOIDCPending), stateHash).Scan(&p.StateHash, &p.Nonce, &p.Verifier, &p.UserID,
-			timeCol{&p.Created}, timeCol{&p.Expires})
+			timeCol{&p.Created}, timeCol{&p.Expires}, &p.Issuer, &p.Subject)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound
 		}
