@@ -162,14 +162,18 @@ func (f Family[O]) Run(ctx context.Context, r inventory.Resource, env Env) []Res
 	at := now().UTC()
 	out := make([]Result, 0, len(f.Checks))
 	o, err := f.Observe(ctx, r, env)
+	var failed Text // why observation failed, said once for every check
+	if err != nil {
+		why := DescribeError(err)
+		failed = Text{VI: "Không quan sát được: " + why.VI, EN: "could not observe: " + why.EN}
+	}
 	for _, c := range f.Checks {
 		var res Result
 		if err != nil {
 			ev := make(map[string]any, len(f.ErrorEvidence)+1)
 			maps.Copy(ev, f.ErrorEvidence)
 			ev["error"] = err.Error()
-			why := DescribeError(err)
-			res = Result{Status: Error, Reason: Text{VI: "Không quan sát được: " + why.VI, EN: "could not observe: " + why.EN}, Evidence: ev}
+			res = Result{Status: Error, Reason: failed, Evidence: ev}
 		} else {
 			res = c.Evaluate(o)
 		}
