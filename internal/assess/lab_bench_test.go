@@ -17,7 +17,7 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/lab"
 	"github.com/khien-vn/khien/internal/scope"
-	"github.com/khien-vn/khien/internal/vuln"
+	"github.com/khien-vn/khien/internal/vuln/vulntest"
 )
 
 // benchPrefix is this benchmark's own lab network (internal/lab's tests use others).
@@ -52,7 +52,7 @@ func BenchmarkScanOneLab(b *testing.B) {
 	for _, r := range inv.Resources {
 		byID[r.ID] = r
 	}
-	fams := app.Families(app.FamilyOptions{Vuln: feeds(b)})
+	fams := app.Families(app.FamilyOptions{Vuln: vulntest.Index(b)})
 	base := check.Env{Now: time.Now, Timeout: 5 * time.Second, Roots: l.Roots(), UserAgent: "Khien-bench"}
 	for _, h := range l.Hosts {
 		switch h.Scenario {
@@ -72,27 +72,4 @@ func BenchmarkScanOneLab(b *testing.B) {
 			b.ReportMetric(float64(conns)/float64(b.N), "conns/op")
 		})
 	}
-}
-
-func feeds(b *testing.B) *vuln.Index {
-	b.Helper()
-	o, err := os.Open("../vuln/testdata/osv.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer o.Close()
-	advs, err := vuln.ParseOSV(o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	k, err := os.Open("../vuln/testdata/kev.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer k.Close()
-	_, kev, err := vuln.ParseKEV(k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return vuln.NewIndex(advs, kev)
 }

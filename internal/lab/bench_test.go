@@ -10,6 +10,7 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/lab"
 	"github.com/khien-vn/khien/internal/scope"
+	"github.com/khien-vn/khien/internal/vuln/vulntest"
 )
 
 // BenchmarkFamilies assesses single lab hosts as a fresh `khien scan` does, through the
@@ -24,7 +25,7 @@ func BenchmarkFamilies(b *testing.B) {
 	for _, r := range rs {
 		byID[r.ID] = r
 	}
-	fams := app.Families(app.FamilyOptions{Vuln: feeds(b)})
+	fams := app.Families(app.FamilyOptions{Vuln: vulntest.Index(b)})
 	base := check.Env{Now: time.Now, Timeout: 5 * time.Second, Roots: l.Roots(), UserAgent: "Khien-bench"}
 	for _, h := range l.Hosts {
 		host, r := h.Scenario, byID["dns:"+h.Name]

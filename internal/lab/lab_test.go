@@ -24,7 +24,7 @@ import (
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/lab"
 	"github.com/khien-vn/khien/internal/scope"
-	"github.com/khien-vn/khien/internal/vuln"
+	"github.com/khien-vn/khien/internal/vuln/vulntest"
 )
 
 // testPrefix keeps the tests' lab apart from a `khien lab` running on the default prefix.
@@ -60,36 +60,13 @@ func openApp(t testing.TB) *app.App {
 	return a
 }
 
-func feeds(t testing.TB) *vuln.Index {
-	t.Helper()
-	o, err := os.Open("../vuln/testdata/osv.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	advs, err := vuln.ParseOSV(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := os.Open("../vuln/testdata/kev.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	_, kev, err := vuln.ParseKEV(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vuln.NewIndex(advs, kev)
-}
-
 // scan assesses rs as `khien scan` does: every family with its default ports, through the
 // lab's loopback-fenced guard with the default per-address budget, trusting the lab CA.
 func scan(t *testing.T, l *lab.Lab, rs []inventory.Resource) map[string][]check.Result {
 	t.Helper()
 	s := &assess.Scanner{
 		Guard:       l.Guard(5 * time.Second).WithBudget(scope.NewBudget(0, 0)),
-		Families:    app.Families(app.FamilyOptions{Vuln: feeds(t)}),
+		Families:    app.Families(app.FamilyOptions{Vuln: vulntest.Index(t)}),
 		Env:         check.Env{Now: time.Now, Timeout: 5 * time.Second, Roots: l.Roots(), UserAgent: "Khien-test (+https://khien.gov.vn.test/scanner)"},
 		Concurrency: 64,
 	}

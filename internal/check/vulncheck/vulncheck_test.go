@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,30 +13,8 @@ import (
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/inventory"
 	"github.com/khien-vn/khien/internal/vuln"
+	"github.com/khien-vn/khien/internal/vuln/vulntest"
 )
-
-func index(t testing.TB) *vuln.Index {
-	t.Helper()
-	o, err := os.Open("../../vuln/testdata/osv.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	advs, err := vuln.ParseOSV(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := os.Open("../../vuln/testdata/kev.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
-	_, kev, err := vuln.ParseKEV(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vuln.NewIndex(advs, kev)
-}
 
 // webHost serves a page with the given Server header; traversal makes it answer the
 // CVE-2021-41773 probe as a vulnerable Apache 2.4.49 would.
@@ -77,7 +54,7 @@ func urlResource(srv *httptest.Server) inventory.Resource {
 }
 
 func TestKnownExploited(t *testing.T) {
-	ix := index(t)
+	ix := vulntest.Index(t)
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedPort := closed.Addr().(*net.TCPAddr).Port
 	closed.Close()
@@ -137,7 +114,7 @@ func TestBanners(t *testing.T) {
 	web := webHost(t, "Apache/2.4.62 (Debian)", false)
 	webPort := web.Listener.Addr().(*net.TCPAddr).Port
 	o := Options{HTTPSPort: webPort, HTTPPort: 1, BannerPorts: map[string]int{"ssh": ln.Addr().(*net.TCPAddr).Port}}
-	res := Family(index(t), o).Run(t.Context(), inventory.Resource{ID: "ip:127.0.0.1", Scope: inventory.ScopeVerified}, env())
+	res := Family(vulntest.Index(t), o).Run(t.Context(), inventory.Resource{ID: "ip:127.0.0.1", Scope: inventory.ScopeVerified}, env())
 	r := res[0]
 	if r.Status != check.Pass {
 		t.Fatalf("status %s: %s", r.Status, r.Reason.EN)
@@ -156,7 +133,7 @@ func TestBanners(t *testing.T) {
 }
 
 func BenchmarkObserve(b *testing.B) {
-	ix := index(b)
+	ix := vulntest.Index(b)
 	r := urlResource(webHost(b, "Apache/2.4.49 (Unix)", true))
 	f := Family(ix, Options{})
 	e := env()

@@ -13,6 +13,7 @@ import (
 	"github.com/khien-vn/khien/internal/check"
 	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/inventory"
+	"github.com/khien-vn/khien/internal/vuln/vulntest"
 )
 
 // countConns counts the connections srv accepts; call before srv is started.
@@ -43,7 +44,7 @@ func TestKeepAlive(t *testing.T) {
 	srv.StartTLS()
 	defer srv.Close()
 
-	res := Family(index(t), Options{}).Run(t.Context(), urlResource(srv), env())
+	res := Family(vulntest.Index(t), Options{}).Run(t.Context(), urlResource(srv), env())
 	if res[0].Status != check.Fail || res[0].Evidence["confidence"] != "confirmed" {
 		t.Fatalf("result = %s %v, want a confirmed known-exploited match", res[0].Status, res[0].Evidence["confidence"])
 	}
@@ -93,7 +94,7 @@ func TestSharedTransport(t *testing.T) {
 	web := &sharedWeb{dial: e.Dial, trs: map[string]*countingTransport{}}
 	e.Web = web
 	o := Options{HTTPSPort: port, HTTPPort: port, BannerPorts: map[string]int{}}
-	res := Family(index(t), o).Run(t.Context(), inventory.Resource{ID: "ip:127.0.0.1", Scope: inventory.ScopeVerified}, e)
+	res := Family(vulntest.Index(t), o).Run(t.Context(), inventory.Resource{ID: "ip:127.0.0.1", Scope: inventory.ScopeVerified}, e)
 	if res[0].Status != check.Fail || res[0].Evidence["confidence"] != "confirmed" {
 		t.Fatalf("result = %s %v, want a confirmed known-exploited match", res[0].Status, res[0].Evidence["confidence"])
 	}
