@@ -36,16 +36,24 @@ type verifyData struct {
 	Reasons []check.Text
 }
 
-// handleVerifyPage shows the pending ownership challenge of a resource, or a button to issue
-// one: a GET changes nothing, so a link followed from elsewhere cannot issue a challenge.
-func (p *pages) handleVerifyPage() http.Handler {
+// withResource serves h with the resource of the path as the principal may see it (one
+// outside its subtree does not exist for it).
+func (p *pages) withResource(h func(w http.ResponseWriter, r *http.Request, res inventory.Resource)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		res, err := p.inv.Resource(ctx, id)
+		res, err := p.inv.Resource(r.Context(), r.PathValue("id"))
 		if err != nil {
 			p.fail(w, r, err)
 			return
 		}
+		h(w, r, res)
+	})
+}
+
+// handleVerifyPage shows the pending ownership challenge of a resource, or a button to issue
+// one: a GET changes nothing, so a link followed from elsewhere cannot issue a challenge.
+func (p *pages) handleVerifyPage() http.Handler {
+	return p.withResource(func(w http.ResponseWriter, r *http.Request, res inventory.Resource) {
+		ctx := r.Context()
 		// Only those who may issue and check a challenge see the page; the forms' calls are
 		// refused by the scoped service anyway, this only spares others a page of buttons.
 		if pr, ok := auth.PrincipalFrom(ctx); !ok || !slices.Contains(pr.Actions, auth.InventoryWrite) {
@@ -80,13 +88,8 @@ func (p *pages) verifyData(res inventory.Resource) (verifyData, error) {
 // through the same scoped, audited call as POST /api/v1/resources/{id}/challenge, and goes
 // back to the ownership page, which now shows it.
 func (p *pages) handleChallengeForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		res, err := p.inv.Resource(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
+	return p.withResource(func(w http.ResponseWriter, r *http.Request, res inventory.Resource) {
+		ctx := r.Context()
 		if _, err := p.inv.IssueChallenge(ctx, res.ID); err != nil {
 			p.fail(w, r, err)
 			return
@@ -102,13 +105,8 @@ func (p *pages) handleChallengeForm() http.Handler {
 // outcome codes, never from the prover's English detail, which goes to the log. A failure
 // without that account goes back to the system's page with the catalog's general reason.
 func (p *pages) handleVerifyForm() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, id := r.Context(), r.PathValue("id")
-		res, err := p.inv.Resource(ctx, id)
-		if err != nil {
-			p.fail(w, r, err)
-			return
-		}
+	return p.withResource(func(w http.ResponseWriter, r *http.Request, res inventory.Resource) {
+		ctx := r.Context()
 		if p.prover == nil {
 			p.render(w, r, http.StatusServiceUnavailable, "error", newView(r, "err.title", "verify.unavailable"))
 			return
