@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/khien-vn/khien/internal/check"
+	"github.com/khien-vn/khien/internal/check/webclient"
 	"github.com/khien-vn/khien/internal/inventory"
 )
 
@@ -480,16 +481,7 @@ func (p *prober) enumerate(ctx context.Context, v uint16) Protocol {
 
 // goSuites is every suite crypto/tls implements, insecure ones included: the certificate
 // handshake must succeed with a server that accepts only 3DES or RC4.
-var goSuites = func() []uint16 {
-	var ids []uint16
-	for _, s := range tls.CipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	return ids
-}()
+var goSuites = webclient.AllSuites()
 
 // handshake completes one real handshake with crypto/tls, TLS 1.0 to 1.3, and returns the
 // chain the server sent. Verification is Khiên's own (inspect), so the handshake skips it.
