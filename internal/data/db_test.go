@@ -126,7 +126,7 @@ func TestFamilyOnPostgres(t *testing.T) {
 	}
 	f := Family(FamilyConfig{
 		System: func(_ context.Context, id string) (inventory.System, error) { return systems[id], nil },
-		Credentials: func(_ context.Context, id string) (string, string, error) {
+		Credentials: func(_ context.Context, id string, _ CredentialUse) (string, string, error) {
 			pw, _ := u.User.Password()
 			return user, pw, nil
 		},

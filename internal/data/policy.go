@@ -218,22 +218,20 @@ func Evaluate(o Observation, at time.Time) []check.Result {
 	return out
 }
 
-// Credentials returns the user and password to read the database of a db: resource. A lookup
-// made for an ownership proof carries a context marked by forProof; an implementation should
-// then answer only with credentials meant for that very host (PassFile skips its '*' hosts),
-// since the resource is not yet known to be the agency's.
-type Credentials func(ctx context.Context, resourceID string) (user, password string, err error)
+// Credentials returns the user and password to read the database of a db: resource, for use.
+type Credentials func(ctx context.Context, resourceID string, use CredentialUse) (user, password string, err error)
 
-// proofKey marks the context of a credentials lookup made for an ownership proof.
-type proofKey struct{}
+// CredentialUse says what credentials are looked up for: an implementation answers an
+// ownership proof only with credentials meant for that very host (PassFile skips its '*'
+// hosts), since the resource is not yet known to be the agency's.
+type CredentialUse int
 
-// forProof marks ctx as the context of an ownership proof: the resource names a server that
-// nobody has yet shown to be the agency's, so a password meant for "any host" must not go
-// to it.
-func forProof(ctx context.Context) context.Context { return context.WithValue(ctx, proofKey{}, true) }
-
-// isProof reports whether ctx was marked by forProof.
-func isProof(ctx context.Context) bool { v, _ := ctx.Value(proofKey{}).(bool); return v }
+const (
+	// ForScan reads a verified resource: its server is the agency's.
+	ForScan CredentialUse = iota
+	// ForProof proves ownership of a resource whose server whoever registered it chose.
+	ForProof
+)
 
 // errWildcardHostOnly is the lookup of an ownership proof that found only lines whose host is
 // '*': they serve scans of verified resources, never a proof.
@@ -269,7 +267,7 @@ func ScanResource(ctx context.Context, r inventory.Resource, sys inventory.Syste
 	var user, pass string
 	if creds != nil {
 		var err error
-		if user, pass, err = creds(ctx, r.ID); err != nil {
+		if user, pass, err = creds(ctx, r.ID, ForScan); err != nil {
 			return nil, err
 		}
 	}
@@ -350,7 +348,7 @@ func Family(cfg FamilyConfig) SecFamily {
 			}
 			var user, pass string
 			if cfg.Credentials != nil {
-				if user, pass, err = cfg.Credentials(ctx, r.ID); err != nil {
+				if user, pass, err = cfg.Credentials(ctx, r.ID, ForScan); err != nil {
 					return Observation{}, err
 				}
 			}
@@ -374,7 +372,7 @@ func Family(cfg FamilyConfig) SecFamily {
 // PassFile reads credentials in the libpq password-file format, one
 // host:port:database:user:password per line ('*' matches anything, '#' starts a comment),
 // for PostgreSQL and MySQL resources alike. The first matching line wins. For an ownership
-// proof (a context marked by forProof) a line whose host is '*' is passed over: the proof
+// proof (ForProof) a line whose host is '*' is passed over: the proof
 // connects to whatever server an unverified resource names, and a "*:*:hoso:khien:pw" line
 // would hand that server the agency's password.
 func PassFile(path string) (Credentials, error) {
@@ -402,7 +400,7 @@ func PassFile(path string) (Credentials, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, id string) (string, string, error) {
+	return func(_ context.Context, id string, use CredentialUse) (string, string, error) {
 		r := inventory.Resource{ID: id}
 		u, err := url.Parse(r.Value())
 		if err != nil {
@@ -414,7 +412,7 @@ func PassFile(path string) (Credentials, error) {
 		}
 		db := strings.Trim(u.Path, "/")
 		match := func(pattern, v string) bool { return pattern == "*" || pattern == v }
-		strict, wildcard := isProof(ctx), false
+		strict, wildcard := use == ForProof, false
 		for _, e := range entries {
 			if !match(e.host, u.Hostname()) || !match(e.port, port) || !match(e.db, db) {
 				continue

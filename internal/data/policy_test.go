@@ -97,11 +97,11 @@ func TestScanLocationAndPassFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, p, err := creds(context.Background(), "db:postgres://db.example.vn/hoso")
+	u, p, err := creds(context.Background(), "db:postgres://db.example.vn/hoso", ForScan)
 	if err != nil || u != "reader" || p != "p:w" {
 		t.Errorf("PassFile = %q %q %v", u, p, err)
 	}
-	if u, _, _ := creds(context.Background(), "db:mysql://other.vn/x"); u != "any" {
+	if u, _, _ := creds(context.Background(), "db:mysql://other.vn/x", ForScan); u != "any" {
 		t.Errorf("wildcard line not used: %q", u)
 	}
 	dsn, err := DatabaseURL(inventory.Resource{ID: "db:postgres://db.example.vn/hoso"}, "reader", "p:w")

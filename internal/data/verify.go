@@ -56,8 +56,8 @@ func (o Ownership) ProveDatabase(ctx context.Context, c inventory.Challenge, dia
 	if o.Credentials != nil {
 		var err error
 		// The resource is not verified yet: whoever registered it chose the server, so only
-		// credentials meant for that very host may go to it (forProof).
-		if user, pass, err = o.Credentials(forProof(ctx), c.Resource); err != nil {
+		// credentials meant for that very host may go to it.
+		if user, pass, err = o.Credentials(ctx, c.Resource, ForProof); err != nil {
 			if errors.Is(err, errWildcardHostOnly) {
 				host := resourceHost(c.Resource)
 				return "", proofError(c, inventory.OutcomeDBNoCredentials,

@@ -488,11 +488,11 @@ func TestPassFileHostForProof(t *testing.T) {
 		{id: "db:postgres://10.0.0.6:5432/tonghop", proof: true, wildcard: true},
 	}
 	for _, tt := range tests {
-		ctx := t.Context()
+		use := ForScan
 		if tt.proof {
-			ctx = forProof(ctx)
+			use = ForProof
 		}
-		user, _, err := creds(ctx, tt.id)
+		user, _, err := creds(t.Context(), tt.id, use)
 		if tt.wildcard {
 			if !errors.Is(err, errWildcardHostOnly) || !errs.Is(err, errs.NotFound) {
 				t.Errorf("%s (proof %v): %q, %v; want no credentials, a '*' host only", tt.id, tt.proof, user, err)

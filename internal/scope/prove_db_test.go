@@ -103,14 +103,14 @@ func TestProveDatabaseOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pass, _ := u.User.Password()
-	as := func(context.Context, string) (string, string, error) { return u.User.Username(), pass, nil }
+	as := func(context.Context, string, data.CredentialUse) (string, string, error) { return u.User.Username(), pass, nil }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	noCreds := func(context.Context, string) (string, string, error) {
+	noCreds := func(context.Context, string, data.CredentialUse) (string, string, error) {
 		return "", "", errs.E(errs.NotFound, "no line of the password file matches")
 	}
 	tests := []struct {
