@@ -103,7 +103,9 @@ func TestProveDatabaseOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pass, _ := u.User.Password()
-	as := func(context.Context, string, data.CredentialUse) (string, string, error) { return u.User.Username(), pass, nil }
+	as := func(context.Context, string, data.CredentialUse) (string, string, error) {
+		return u.User.Username(), pass, nil
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
